@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Run every test suite of the collection and print a readable summary.
+
+Suites: unit, lint (ansible-lint, production profile), sanity (ansible-test on the built
+collection), integration (pytest against the lab), molecule (every scenario found).
+The lab is started when a suite needs it and stopped afterwards if this script started it.
+A suite that finds no tests is reported as such and does not fail the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BIN = Path(PY).parent
+SUITES = ("unit", "lint", "sanity", "integration", "molecule")
+NEEDS_LAB = {"integration", "molecule"}
+PYTEST_NO_TESTS = 5
+
+
+@dataclass
+class Outcome:
+    suite: str
+    status: str  # passed | failed | no tests
+    seconds: float
+    detail: str = ""
+
+
+def run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> int:
+    print(f"\n$ {' '.join(cmd)}   (in {cwd})", flush=True)
+    return subprocess.call(cmd, cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def suite_unit() -> tuple[int, str]:
+    return run([PY, "-m", "pytest", "tests/unit", "-q"]), ""
+
+
+def suite_integration() -> tuple[int, str]:
+    return run([PY, "-m", "pytest", "tests/integration", "-q"]), ""
+
+
+def suite_lint() -> tuple[int, str]:
+    return run([str(BIN / "ansible-lint"), "--offline", "--profile", "production"]), ""
+
+
+def suite_sanity() -> tuple[int, str]:
+    """ansible-test needs the collection at ansible_collections/<ns>/<name>: test what ships."""
+    with tempfile.TemporaryDirectory(prefix="sanity-") as tmp:
+        out = Path(tmp)
+        rc = run([str(BIN / "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(out)])
+        if rc:
+            return rc, "collection build failed"
+        dest = out / "ansible_collections" / "transactions_st" / "realtime"
+        dest.mkdir(parents=True)
+        with tarfile.open(next(out.glob("*.tar.gz"))) as tar:
+            tar.extractall(dest, filter="data")
+        return run([str(BIN / "ansible-test"), "sanity", "--venv", "--python",
+                    f"{sys.version_info.major}.{sys.version_info.minor}", "--color", "no"], cwd=dest), ""
+
+
+def molecule_scenarios() -> list[tuple[Path, str]]:
+    found = []
+    for base in sorted(ROOT.glob("roles/*/molecule")) + [ROOT / "extensions" / "molecule"]:
+        for cfg in sorted(base.glob("*/molecule.yml")):
+            found.append((base.parent, cfg.parent.name))
+    return found
+
+
+def suite_molecule() -> tuple[int, str]:
+    scenarios = molecule_scenarios()
+    if not scenarios:
+        return PYTEST_NO_TESTS, "no scenario found"
+    failed = []
+    for workdir, name in scenarios:
+        if run([str(BIN / "molecule"), "test", "-s", name], cwd=workdir):
+            failed.append(f"{workdir.relative_to(ROOT)}:{name}")
+    detail = f"{len(scenarios) - len(failed)}/{len(scenarios)} scenarios passed"
+    if failed:
+        detail += "; failed: " + ", ".join(failed)
+    return (1 if failed else 0), detail
+
+
+def lab(*args: str) -> int:
+    return subprocess.call([PY, "-m", "tests.lab", *args], cwd=ROOT)
+
+
+def lab_running() -> bool:
+    return subprocess.call([PY, "-m", "tests.lab", "status", "--quiet"], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", action="append", choices=SUITES, help="run only these suites")
+    parser.add_argument("--no-lab", action="store_true", help="never start the lab")
+    args = parser.parse_args()
+    chosen = args.suite or list(SUITES)
+
+    started_lab = False
+    outcomes: list[Outcome] = []
+    try:
+        for suite in chosen:
+            if suite in NEEDS_LAB and not args.no_lab and not started_lab and not lab_running():
+                if lab("start"):
+                    outcomes.append(Outcome(suite, "failed", 0.0, "the lab did not start"))
+                    continue
+                started_lab = True
+            began = time.monotonic()
+            rc, detail = globals()[f"suite_{suite}"]()
+            status = "passed" if rc == 0 else "no tests" if rc == PYTEST_NO_TESTS else "failed"
+            outcomes.append(Outcome(suite, status, time.monotonic() - began, detail))
+    finally:
+        if started_lab:
+            lab("stop")
+
+    width = max(len(o.suite) for o in outcomes)
+    print("\n" + "=" * 60 + "\nSummary")
+    for o in outcomes:
+        print(f"  {o.suite:<{width}}  {o.status:<8}  {o.seconds:7.1f}s  {o.detail}")
+    failed = sum(o.status == "failed" for o in outcomes)
+    passed = sum(o.status == "passed" for o in outcomes)
+    print(f"suites: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
