@@ -69,9 +69,11 @@ def suite_sanity() -> tuple[int, str]:
 
 def molecule_scenarios() -> list[tuple[Path, str]]:
     found = []
+    # Role scenarios run from the role's directory, collection-level ones from the repo root.
     for base in sorted(ROOT.glob("roles/*/molecule")) + [ROOT / "extensions" / "molecule"]:
+        workdir = base.parent if base.parent.parent.name == "roles" else ROOT
         for cfg in sorted(base.glob("*/molecule.yml")):
-            found.append((base.parent, cfg.parent.name))
+            found.append((workdir, cfg.parent.name))
     return found
 
 
@@ -82,7 +84,7 @@ def suite_molecule() -> tuple[int, str]:
     failed = []
     for workdir, name in scenarios:
         if run([str(BIN / "molecule"), "test", "-s", name], cwd=workdir):
-            failed.append(f"{workdir.relative_to(ROOT)}:{name}")
+            failed.append(f"{workdir.relative_to(ROOT) or '.'}:{name}")
     detail = f"{len(scenarios) - len(failed)}/{len(scenarios)} scenarios passed"
     if failed:
         detail += "; failed: " + ", ".join(failed)

@@ -259,8 +259,10 @@ def ensure_image(cache_dir: Path, log: Log) -> str:
         _docker(
             [
                 "import",
-                "--change", "ENV container=docker",
-                "--change", 'CMD ["/lib/systemd/systemd"]',
+                "--change",
+                "ENV container=docker",
+                "--change",
+                'CMD ["/lib/systemd/systemd"]',
                 str(rootfs_tar),
                 _BASE_TAG,
             ]
