@@ -54,9 +54,13 @@ def validate_identifier(name: object, kind: str = "identifier", max_length: int 
 
 
 def quote_identifier(name: str, kind: str = "identifier") -> str:
-    """Validate ``name`` and return it in backticks (any backtick doubled)."""
+    """Validate ``name`` and return it in backticks (any backtick doubled).
+
+    Every statement of this collection goes through the driver's ``%`` parameter formatting (with an
+    empty tuple when it has no parameters), so a ``%`` in a name is doubled as well.
+    """
     validate_identifier(name, kind)
-    return "`" + name.replace("`", "``") + "`"
+    return "`" + name.replace("`", "``").replace("%", "%%") + "`"
 
 
 def quote_qualified(*parts: str, kind: str = "identifier") -> str:

@@ -1,0 +1,345 @@
+# Copyright: transactions_st maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Table shapes: the desired spec (from options or a CREATE TABLE text), the catalog read, CREATE rendering."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._coltypes import (
+    canonical_type,
+    default_expression,
+    normalise_server_default,
+    normalise_type,
+    normalise_user_default,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    quote_column_list,
+    quote_identifier,
+    quote_qualified,
+    validate_identifier,
+)
+
+STORAGE_KINDS = ("columnstore", "rowstore", "reference")
+_STORAGE_PREFIX = {None: "", "columnstore": "", "rowstore": "ROWSTORE ", "reference": "REFERENCE "}
+
+
+class SpecError(ValueError):
+    """The table described by the task is invalid; the message says why."""
+
+
+def column_from_option(col: dict[str, Any]) -> dict[str, Any]:
+    name = validate_identifier(col.get("name"), "column name")
+    try:
+        ctype = canonical_type(col.get("type") or "")
+    except ValueError as exc:
+        raise SpecError(f"column {name!r}: {exc}") from None
+    return dict(name=name, type=ctype, nullable=bool(col.get("nullable", True)), default=col.get("default"))
+
+
+def spec_from_options(params: dict[str, Any]) -> dict[str, Any]:
+    columns = [column_from_option(col) for col in params.get("columns") or []]
+    if not columns:
+        raise SpecError("columns (or definition) is required with state=present")
+    names = [col["name"] for col in columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SpecError(f"columns listed twice: {', '.join(dupes)}")
+    keys = []
+    for key in params.get("keys") or []:
+        keys.append(dict(name=validate_identifier(key.get("name"), "key name"), columns=list(key.get("columns") or []),
+                         unique=bool(key.get("unique"))))
+    spec = dict(columns=columns, primary_key=params.get("primary_key"), shard_key=params.get("shard_key"),
+                sort_key=params.get("sort_key"), keys=keys, storage=params.get("storage"), definition=None)
+    check_key_columns(spec)
+    return spec
+
+
+def check_key_columns(spec: dict[str, Any]) -> None:
+    names = {col["name"] for col in spec["columns"]}
+    groups = [("primary_key", spec["primary_key"]), ("shard_key", spec["shard_key"]), ("sort_key", spec["sort_key"])]
+    groups += [(f"key {key['name']!r}", key["columns"]) for key in spec["keys"]]
+    for label, cols in groups:
+        for col in cols or []:
+            validate_identifier(col, f"column name in {label}")
+            if col not in names:
+                raise SpecError(f"{label} names column {col!r}, which is not in the table's columns")
+    if spec["storage"] == "reference":
+        if not spec["primary_key"]:
+            raise SpecError("a reference table needs a primary_key")
+        if spec["shard_key"]:
+            raise SpecError("a reference table takes no shard_key")
+
+
+# -- CREATE TABLE text -----------------------------------------------------------------------
+
+_HEADER = re.compile(
+    r"^\s*CREATE\s+(?P<kind>(?:ROWSTORE\s+)?(?:REFERENCE\s+)?)TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?P<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)\s*\(",
+    re.IGNORECASE | re.DOTALL,
+)
+_COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "AUTO_INCREMENT", "PRIMARY", "UNIQUE", "KEY", "COMMENT", "COLLATE",
+                "CHARACTER", "CHARSET", "ON", "SPARSE", "SERIES", "AS", "REFERENCES", "CHECK", "GENERATED", "INVISIBLE"}
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split on ``sep`` outside parentheses, quotes and backticks."""
+    parts, depth, quote, buf = [], 0, None, []
+    for char in text:
+        if quote:
+            buf.append(char)
+            if char == quote:
+                quote = None
+            continue
+        if char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == sep and depth == 0:
+            parts.append("".join(buf).strip())
+            buf = []
+            continue
+        buf.append(char)
+    if quote or depth:
+        raise SpecError("definition has an unbalanced quote or parenthesis")
+    parts.append("".join(buf).strip())
+    return [part for part in parts if part]
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"`(?:[^`]|``)+`|'(?:[^'\\]|''|\\.)*'|\"[^\"]*\"|\([^()]*(?:\([^()]*\)[^()]*)*\)|[^\s(]+", text)
+
+
+def _unquote(ident: str) -> str:
+    ident = ident.strip()
+    if ident.startswith("`") and ident.endswith("`"):
+        return ident[1:-1].replace("``", "`")
+    return ident
+
+
+def _paren_columns(text: str) -> list[str]:
+    match = re.search(r"\(([^()]*)\)", text)
+    if not match:
+        raise SpecError(f"cannot find the column list in {text!r}")
+    cols = []
+    for part in _split_top(match.group(1)):
+        cols.append(_unquote(re.sub(r"\s+(ASC|DESC)$", "", part.strip(), flags=re.IGNORECASE)))
+    return cols
+
+
+def _key_name(text: str) -> str:
+    toks = _tokens(text)
+    for tok in toks:
+        if tok.upper() not in ("UNIQUE", "KEY", "INDEX") and not tok.startswith("("):
+            return _unquote(tok)
+    raise SpecError(f"keys in a definition need a name: {text!r}")
+
+
+def _parse_column(item: str) -> dict[str, Any]:
+    toks = _tokens(item)
+    name = _unquote(toks[0])
+    type_toks, i = [], 1
+    while i < len(toks) and toks[i].upper() not in _COLUMN_STOP:
+        type_toks.append(toks[i])
+        i += 1
+    if not type_toks:
+        raise SpecError(f"column {name!r} in the definition has no type")
+    col: dict[str, Any] = dict(name=name, type=" ".join(type_toks).replace(" (", "("), nullable=True, default=None, inline_pk=False)
+    rest = [tok.upper() for tok in toks[i:]]
+    for j, tok in enumerate(rest):
+        if tok == "NOT" and j + 1 < len(rest) and rest[j + 1] == "NULL":
+            col["nullable"] = False
+        elif tok == "PRIMARY":
+            col["inline_pk"] = True
+            col["nullable"] = False
+        elif tok == "DEFAULT" and j + 1 < len(rest):
+            raw = toks[i + j + 1]
+            if raw.upper() == "NULL":
+                col["default"] = None
+            elif raw.startswith("'"):
+                col["default"] = raw[1:-1].replace("''", "'")
+            elif j + 2 < len(rest) and toks[i + j + 2].startswith("("):
+                col["default"] = raw + toks[i + j + 2]
+            else:
+                col["default"] = raw
+    return col
+
+
+def spec_from_definition(text: str) -> dict[str, Any]:
+    """Parse the subset of CREATE TABLE this collection manages (columns, PK, shard/sort keys, keys, storage)."""
+    text = text.strip().rstrip(";").strip()
+    match = _HEADER.match(text)
+    if not match:
+        raise SpecError("definition must start with CREATE [ROWSTORE] [REFERENCE] TABLE <name> (")
+    kind = " ".join(match.group("kind").upper().split())
+    if kind == "ROWSTORE REFERENCE":
+        raise SpecError("ROWSTORE REFERENCE tables are not supported by this module")
+    storage = {"": None, "ROWSTORE": "rowstore", "REFERENCE": "reference"}[kind]
+    body_start = match.end()
+    depth, end = 1, None
+    quote = None
+    for pos in range(body_start, len(text)):
+        char = text[pos]
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                end = pos
+                break
+    if end is None:
+        raise SpecError("definition: the column list is not closed")
+    if ";" in text[end:]:
+        raise SpecError("definition must hold exactly one CREATE TABLE statement")
+    spec: dict[str, Any] = dict(columns=[], primary_key=[], shard_key=None, sort_key=None, keys=[], storage=storage,
+                                definition=text, definition_body=text[body_start - 1:])
+    for item in _split_top(text[body_start:end]):
+        upper = re.sub(r"\s+", " ", item.upper())
+        upper_nc = re.sub(r"^CONSTRAINT (`[^`]*`|\w+ )?\s*", "", upper)
+        if upper_nc.startswith("PRIMARY KEY"):
+            spec["primary_key"] = _paren_columns(item)
+        elif upper.startswith("SHARD KEY") or upper_nc.startswith("SHARD KEY"):
+            spec["shard_key"] = _paren_columns(item)
+        elif upper.startswith("SORT KEY") or (upper.startswith("KEY") and "CLUSTERED COLUMNSTORE" in upper):
+            spec["sort_key"] = _paren_columns(item)
+        elif upper_nc.startswith("UNIQUE"):
+            spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=True))
+        elif upper.startswith(("KEY", "INDEX")):
+            spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=False))
+        elif upper.startswith(("FULLTEXT", "COLUMN GROUP", "CONSTRAINT", "FOREIGN", "CHECK", "SPATIAL")):
+            continue
+        else:
+            col = _parse_column(item)
+            if col.pop("inline_pk"):
+                spec["primary_key"] = [col["name"]]
+            spec["columns"].append(col)
+    return spec
+
+
+# -- catalog --------------------------------------------------------------------------------
+
+def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
+    """The table as the catalog reports it, or None."""
+    tables = [row for row in conn.query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                                        (database, name)) if row.get("TABLE_NAME") == name]
+    if not tables:
+        return None
+    columns = []
+    for row in conn.query("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION FROM information_schema.COLUMNS "
+                          "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (database, name)):
+        ctype = row["COLUMN_TYPE"].decode() if isinstance(row["COLUMN_TYPE"], bytes) else str(row["COLUMN_TYPE"])
+        columns.append(dict(name=row["COLUMN_NAME"], type=ctype, nullable=str(row["IS_NULLABLE"]).upper() == "YES",
+                            default=normalise_server_default(row["COLUMN_DEFAULT"])))
+    indexes: dict[str, dict[str, Any]] = {}
+    for row in conn.query("SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS "
+                          "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX", (database, name)):
+        entry = indexes.setdefault(row["INDEX_NAME"], dict(columns=[], unique=str(row["NON_UNIQUE"]) in ("0", "False"),
+                                                           type=str(row.get("INDEX_TYPE") or "").upper()))
+        if row["COLUMN_NAME"]:
+            entry["columns"].append(row["COLUMN_NAME"])
+    state: dict[str, Any] = dict(database=database, name=name, columns=columns, primary_key=[], keys=[],
+                                 shard_key=None, sort_key=None, storage=None, rows=tables[0].get("TABLE_ROWS"))
+    if conn.is_singlestore:
+        state["shard_key"], state["sort_key"] = [], []
+    for index_name, entry in sorted(indexes.items()):
+        if conn.is_singlestore and entry["type"] == "SHARD":
+            state["shard_key"] = entry["columns"]
+        elif conn.is_singlestore and entry["type"] == "CLUSTERED COLUMNSTORE":
+            state["sort_key"] = entry["columns"]
+        elif index_name == "PRIMARY":
+            state["primary_key"] = entry["columns"]
+        else:
+            state["keys"].append(dict(name=index_name, columns=entry["columns"], unique=entry["unique"]))
+    if conn.is_singlestore:
+        state["storage"] = storage_of(tables[0])
+        if "DISTRIBUTED" not in tables[0] and state["storage"] is not None and is_reference(conn, database, name):
+            state["storage"] = "reference"
+    return state
+
+
+def is_reference(conn: Any, database: str, name: str) -> bool:
+    """Whether the first line of SHOW CREATE TABLE says REFERENCE (for servers whose TABLES view has no DISTRIBUTED column)."""
+    rows = conn.query(f"SHOW CREATE TABLE {quote_qualified(database, name)}", ())
+    if not rows:
+        return False
+    text = str(rows[0].get("Create Table") or list(rows[0].values())[-1])
+    header = text.split("(", 1)[0].upper()
+    return "REFERENCE" in header.split()
+
+
+def storage_of(row: dict[str, Any]) -> str | None:
+    kind = str(row.get("STORAGE_TYPE") or "").upper()
+    if row.get("DISTRIBUTED") is not None and str(row.get("DISTRIBUTED")) in ("0", "False"):
+        return "reference"
+    if kind == "COLUMNSTORE":
+        return "columnstore"
+    if "ROWSTORE" in kind:
+        return "rowstore"
+    return None
+
+
+def list_backups(conn: Any, database: str, name: str) -> list[str]:
+    pattern = name.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_\\_backup\\_%"
+    rows = conn.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME LIKE %s",
+                      (database, pattern))
+    rx = re.compile("^" + re.escape(name) + r"__backup_\d{14}$")
+    return sorted(row["TABLE_NAME"] for row in rows if rx.match(row["TABLE_NAME"]))
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+def column_sql(col: dict[str, Any], params: list[Any]) -> str:
+    """`` `name` type [NOT] NULL [DEFAULT ...]``; a default value is appended to ``params``."""
+    sql = f"{quote_identifier(col['name'], 'column name')} {col['type'].replace('%', '%%')}"
+    sql += " NULL" if col["nullable"] else " NOT NULL"
+    if col.get("default") is not None:
+        expr = default_expression(col["default"])
+        if expr:
+            sql += f" DEFAULT {expr}"
+        else:
+            sql += " DEFAULT %s"
+            params.append(col["default"])
+    return sql
+
+
+def key_sql(key: dict[str, Any], hash_keys: bool) -> str:
+    sql = ("UNIQUE KEY " if key["unique"] else "KEY ") + quote_identifier(key["name"], "key name") + " " + quote_column_list(key["columns"])
+    return sql + (" USING HASH" if hash_keys else "")
+
+
+def create_sql(spec: dict[str, Any], database: str, name: str, singlestore: bool) -> tuple[str, list[Any]]:
+    """CREATE TABLE for ``spec`` under ``database``.``name`` (a definition's body is kept verbatim)."""
+    target = quote_qualified(database, name)
+    prefix = _STORAGE_PREFIX[spec.get("storage")]
+    if spec.get("definition"):
+        return f"CREATE {prefix}TABLE {target} " + spec["definition_body"].replace("%", "%%"), []
+    params: list[Any] = []
+    lines = [column_sql(col, params) for col in spec["columns"]]
+    if spec.get("primary_key"):
+        lines.append("PRIMARY KEY " + quote_column_list(spec["primary_key"]))
+    if singlestore and spec.get("shard_key") is not None:
+        lines.append("SHARD KEY " + quote_column_list(spec["shard_key"]))
+    if singlestore and spec.get("sort_key") is not None:
+        lines.append("SORT KEY " + quote_column_list(spec["sort_key"]))
+    hash_keys = singlestore and spec.get("storage") != "rowstore"
+    lines += [key_sql(key, hash_keys) for key in spec.get("keys") or []]
+    return f"CREATE {prefix}TABLE {target} (\n  " + ",\n  ".join(lines) + "\n)", params
+
+
+def column_differences(wanted: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What differs between a wanted column and the catalog's (empty list: same)."""
+    out = []
+    if normalise_type(wanted["type"]) != normalise_type(current["type"]):
+        out.append(f"type {current['type']} -> {wanted['type']}")
+    if bool(wanted["nullable"]) != bool(current["nullable"]):
+        out.append(f"nullable {current['nullable']} -> {wanted['nullable']}")
+    if normalise_user_default(wanted.get("default")) != current.get("default"):
+        out.append(f"default {current.get('default')!r} -> {normalise_user_default(wanted.get('default'))!r}")
+    return out

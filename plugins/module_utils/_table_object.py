@@ -1,0 +1,188 @@
+# Copyright: transactions_st maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The singlestore_table object: read -> plan (create / alter / rebuild / drop) -> apply."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, Statement
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    quote_column_list, quote_identifier, quote_qualified, validate_identifier)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table import (
+    SpecError, check_key_columns, column_differences, column_sql, create_sql, key_sql, list_backups, read_table,
+    spec_from_definition, spec_from_options)
+
+SINGLESTORE_ONLY = ("shard_key", "sort_key", "storage")
+
+
+class Table(ManagedObject):
+    """A table: exists / info / create / alter / rebuild / drop."""
+
+    result_key = "table"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.database = validate_identifier(self.params["database"], "database name")
+        self.name = validate_identifier(self.params["name"], "table name")
+        self.target = quote_qualified(self.database, self.name)
+        self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
+        self.spec: dict[str, Any] | None = None
+
+    def database_exists(self) -> bool:
+        rows = self.conn.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (self.database,))
+        return any(row["SCHEMA_NAME"] == self.database for row in rows)
+
+    def read(self) -> dict[str, Any] | None:
+        state = read_table(self.conn, self.database, self.name)
+        if state is not None:
+            state.pop("rows", None)
+            state["backups"] = list_backups(self.conn, self.database, self.name)
+        return state
+
+    def desired(self) -> dict[str, Any]:
+        try:
+            spec = spec_from_definition(self.params["definition"]) if self.params["definition"] else spec_from_options(self.params)
+            for col in spec["columns"]:
+                validate_identifier(col["name"], "column name")
+            check_key_columns(spec)
+        except SpecError as exc:
+            raise ModuleError(f"table {self.database}.{self.name}: {exc} (nothing was changed)") from None
+        if not self.conn.is_singlestore:
+            asked = [opt for opt in SINGLESTORE_ONLY if spec.get(opt) is not None]
+            if asked:
+                raise ModuleError(f"{', '.join(asked)} {'is a' if len(asked) == 1 else 'are'} SingleStore-only option(s); "
+                                  f"the server is {self.conn.label} (table {self.database}.{self.name} was not changed)")
+        return spec
+
+    def plan(self, before: dict[str, Any] | None) -> list[Statement]:
+        drop_backup = self.params["drop_backup"]
+        if self.params["state"] == "absent":
+            if before is None:
+                return []
+            plan = [Statement(f"DROP TABLE {self.target}")]
+            if drop_backup:
+                plan += [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]]
+            return plan
+        if not self.database_exists():
+            raise ModuleError(f"database {self.database!r} does not exist; create it first (singlestore_database)")
+        self.spec = spec = self.desired()
+        if before is None:
+            sql, params = create_sql(spec, self.database, self.name, self.conn.is_singlestore)
+            return [Statement(sql, tuple(params))]
+        drop_backups = [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]] if drop_backup else []
+        structural = self.structural_drift(spec, before)
+        current_cols = {col["name"]: col for col in before["columns"]}
+        drifted = {col["name"]: column_differences(col, current_cols[col["name"]])
+                   for col in spec["columns"] if col["name"] in current_cols}
+        drifted = {name: diffs for name, diffs in drifted.items() if diffs}
+        current_keys = {key["name"]: key for key in before["keys"]}
+        changed_keys = [key for key in spec["keys"] if key["name"] in current_keys
+                        and (current_keys[key["name"]]["columns"] != key["columns"] or current_keys[key["name"]]["unique"] != key["unique"])]
+        if structural or ((drifted or changed_keys) and not self.params["allow_alter"] and self.params["rebuild"]):
+            if not self.params["rebuild"]:
+                raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(structural)
+                                  + ". Set rebuild=true to copy it into a new table (the old one is kept as a backup).",
+                                  drift=structural)
+            return self.rebuild_plan(spec, before, drop_backup) + drop_backups
+        if drifted and not self.params["allow_alter"]:
+            detail = "; ".join(f"column {name!r}: {', '.join(diffs)}" for name, diffs in sorted(drifted.items()))
+            raise ModuleError(f"table {self.database}.{self.name} differs from the task: {detail}. "
+                              "Set allow_alter=true to modify the columns in place (or rebuild=true).")
+        if changed_keys and not self.params["allow_alter"]:
+            names = ", ".join(key["name"] for key in changed_keys)
+            raise ModuleError(f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them")
+        specs, params = self.alter_specs(spec, before, drifted, changed_keys)
+        plan = [Statement(f"ALTER TABLE {self.target} " + ", ".join(specs), tuple(params))] if specs else []
+        return plan + drop_backups
+
+    def structural_drift(self, spec: dict[str, Any], before: dict[str, Any]) -> list[str]:
+        out = []
+        for option in ("primary_key", "shard_key", "sort_key", "storage"):
+            wanted, current = spec.get(option), before.get(option)
+            if option == "storage" and wanted is None and spec.get("definition") and self.conn.is_singlestore:
+                wanted = "columnstore"  # a plain CREATE TABLE is a columnstore table on SingleStore >= 7.3
+            if wanted is not None and wanted != current:
+                out.append(f"{option} is {current!r} on the server but the task asks for {wanted!r}")
+        return out
+
+    def alter_specs(self, spec: dict[str, Any], before: dict[str, Any], drifted: dict[str, list[str]],
+                    changed_keys: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
+        params: list[Any] = []
+        specs = []
+        current_cols = {col["name"] for col in before["columns"]}
+        for col in spec["columns"]:
+            if col["name"] in drifted:
+                specs.append("MODIFY COLUMN " + column_sql(col, params))
+            elif col["name"] not in current_cols:
+                specs.append("ADD COLUMN " + column_sql(col, params))
+        hash_keys = self.conn.is_singlestore and before.get("storage") != "rowstore"
+        current_keys = {key["name"] for key in before["keys"]}
+        for key in changed_keys:
+            specs.append(f"DROP KEY {quote_identifier(key['name'], 'key name')}")
+            specs.append("ADD " + key_sql(key, hash_keys))
+        for key in spec["keys"]:
+            if key["name"] not in current_keys:
+                specs.append("ADD " + key_sql(key, hash_keys))
+        return specs, params
+
+    def rebuild_plan(self, spec: dict[str, Any], before: dict[str, Any], drop_backup: bool) -> list[Statement]:
+        temp = f"{self.name}__rebuild"
+        backup = f"{self.name}__backup_{self.stamp}"
+        for label, ident in (("rebuild table", temp), ("backup table", backup)):
+            validate_identifier(ident, f"{label} name (from table {self.name!r})")
+        wanted_names = [col["name"] for col in spec["columns"]]
+        if not spec.get("definition"):
+            # keep what the task does not mention: columns (no data is lost), keys, and unmanaged key options
+            extra = [dict(col) for col in before["columns"] if col["name"] not in wanted_names]
+            spec = dict(spec, columns=spec["columns"] + extra)
+            wanted_names += [col["name"] for col in extra]
+            named = {key["name"] for key in spec["keys"]}
+            spec["keys"] = spec["keys"] + [dict(key) for key in before["keys"] if key["name"] not in named]
+            for option in ("primary_key", "shard_key", "sort_key", "storage"):
+                if spec.get(option) is None and before.get(option) is not None:
+                    spec[option] = before[option]
+        common = [col["name"] for col in before["columns"] if col["name"] in wanted_names]
+        sql, params = create_sql(spec, self.database, temp, self.conn.is_singlestore)
+        cols = quote_column_list(common)
+        plan = [
+            Statement(f"DROP TABLE IF EXISTS {quote_qualified(self.database, temp)}"),
+            Statement(sql, tuple(params)),
+            Statement(f"INSERT INTO {quote_qualified(self.database, temp)} {cols} SELECT {cols[1:-1]} FROM {self.target}"),
+        ]
+        if self.conn.is_singlestore:
+            # RENAME TO takes a bare name, resolved in the current database
+            plan += [Statement(f"USE {quote_identifier(self.database)}"),
+                     Statement(f"ALTER TABLE {self.target} RENAME TO {quote_identifier(backup)}"),
+                     Statement(f"ALTER TABLE {quote_qualified(self.database, temp)} RENAME TO {quote_identifier(self.name)}")]
+        else:
+            plan.append(Statement(f"RENAME TABLE {self.target} TO {quote_qualified(self.database, backup)}, "
+                                  f"{quote_qualified(self.database, temp)} TO {self.target}"))
+        if drop_backup:
+            plan.append(Statement(f"DROP TABLE {quote_qualified(self.database, backup)}"))
+        return plan
+
+    def predict(self, before: dict[str, Any] | None) -> dict[str, Any] | None:
+        if self.params["state"] == "absent" or self.spec is None:
+            return None
+        spec = self.spec
+        after = dict(before or dict(database=self.database, name=self.name, columns=[], primary_key=[], keys=[],
+                                    shard_key=None, sort_key=None, storage=None, backups=[]))
+        by_name = {col["name"]: dict(col) for col in after["columns"]}
+        for col in spec["columns"]:
+            by_name[col["name"]] = dict(name=col["name"], type=col["type"], nullable=col["nullable"], default=col.get("default"))
+        existing = [col["name"] for col in after["columns"]]
+        order = existing + [col["name"] for col in spec["columns"] if col["name"] not in existing]
+        after["columns"] = [by_name[name] for name in order]
+        keys = {key["name"]: key for key in after["keys"]}
+        keys.update({key["name"]: dict(key) for key in spec["keys"]})
+        after["keys"] = [keys[name] for name in sorted(keys)]
+        for option in ("primary_key", "shard_key", "sort_key", "storage"):
+            if spec.get(option) is not None:
+                after[option] = spec[option]
+        backups = list(after.get("backups") or [])
+        if before is not None and self.structural_drift(spec, before) and not self.params["drop_backup"]:
+            backups.append(f"{self.name}__backup_{self.stamp}")
+        after["backups"] = [] if self.params["drop_backup"] else backups
+        return after

@@ -1,0 +1,70 @@
+"""Statements with placeholders for secrets; TLS contexts; privilege sets."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, scrub, sorted_state
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, build_ssl_context, connect_kwargs
+from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
+    ALL_AT_LEVEL, compress, expand, normalise_privs, parse_level, quote_level)
+
+
+def test_secret_parameters_become_placeholders() -> None:
+    stmt = Statement("CREATE USER %(user)s@%(host)s IDENTIFIED BY %(password)s", dict(user="app", host="%", password="s3cr3t!"),
+                     secrets=("password",))
+    assert stmt.display() == "CREATE USER 'app'@'%' IDENTIFIED BY %(password)s"
+    assert "s3cr3t" not in stmt.display()
+    assert stmt.secret_values() == ["s3cr3t!"]
+
+
+def test_positional_display_and_percent() -> None:
+    assert Statement("SELECT %s, '100%%'", ("o'k",)).display() == "SELECT 'o\\'k', '100%'"
+    assert Statement("DROP TABLE `a%%b`").display() == "DROP TABLE `a%b`"
+
+
+def test_scrub_and_sorted_state() -> None:
+    assert scrub("bad near 'hunter2'", ["hunter2"]) == "bad near '********'"
+    assert list(sorted_state({"b": 1, "a": {"d": 1, "c": 2}})) == ["a", "b"]
+
+
+def test_ssl_modes(tmp_path) -> None:
+    assert build_ssl_context("disabled") is None
+    assert build_ssl_context("preferred") is None
+    ctx = build_ssl_context("required")
+    assert ctx.verify_mode == ssl.CERT_NONE and not ctx.check_hostname
+    ctx = build_ssl_context("verify_ca")
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and not ctx.check_hostname
+    ctx = build_ssl_context("verify_identity")
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    with pytest.raises(SingleStoreError, match="does not exist"):
+        build_ssl_context("verify_ca", ca_cert=str(tmp_path / "missing.pem"))
+    with pytest.raises(SingleStoreError, match="disabled"):
+        build_ssl_context("disabled", ca_cert="/etc/hosts")
+
+
+def test_connect_kwargs() -> None:
+    kw = connect_kwargs(dict(login_host="h", login_port=3307, login_user="u", login_password="p", ssl_mode="disabled"))
+    assert kw["host"] == "h" and kw["port"] == 3307 and kw["ssl_disabled"] is True and kw["autocommit"] is True
+    kw = connect_kwargs(dict(login_host="h", login_user="u", ssl_mode="required"))
+    assert isinstance(kw["ssl"], ssl.SSLContext)
+    with pytest.raises(SingleStoreError, match="config_file"):
+        connect_kwargs(dict(login_user="u", config_file="/nonexistent/my.cnf"))
+
+
+def test_privilege_sets() -> None:
+    assert parse_level("*.*") == ("*.*", None, None)
+    assert parse_level("retail.*") == ("retail.*", "retail", None)
+    assert quote_level("retail.tx") == "`retail`.`tx`"
+    assert normalise_privs("select, insert", "x") == {"SELECT", "INSERT"}
+    assert normalise_privs(["all", "grant"], "x") == {"ALL PRIVILEGES", "GRANT OPTION"}
+    with pytest.raises(ValueError):
+        normalise_privs(["SELECT; DROP"], "x")
+    full = set(ALL_AT_LEVEL["table"])
+    assert expand({"ALL PRIVILEGES"}, "table", frozenset()) == full
+    assert compress(full | {"GRANT OPTION", "USAGE"}, "table", frozenset()) == ["ALL PRIVILEGES", "GRANT OPTION"]
+    assert compress({"SELECT"}, "database", frozenset()) == ["SELECT"]
+    with pytest.raises(ValueError, match="backtick"):
+        parse_level("re`tail.*")
