@@ -41,7 +41,7 @@ lab-stop:
 lint: deps
 	@$(PY) scripts/run_tests.py --suite lint --suite sanity --no-lab
 
-bench: deps-docker
+bench: deps
 	@$(PY) -m tests.bench
 
 clean: lab-stop
