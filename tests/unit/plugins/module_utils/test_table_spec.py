@@ -73,7 +73,7 @@ def test_render_from_options_uses_parameters_for_defaults() -> None:
     assert sql.startswith("CREATE ROWSTORE TABLE `db`.`t` (")
     assert "`note` varchar(10) NULL DEFAULT %s" in sql and params == ["x%"]
     assert "SHARD KEY (`id`)" in sql
-    sql, _ = create_sql(spec_from_options(options(shard_key=["id"])), "db", "t", False)
+    sql = create_sql(spec_from_options(options(shard_key=["id"])), "db", "t", False)[0]
     assert "SHARD KEY" not in sql
 
 
