@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             paths[name] = Path(tmp) / f"{len(paths)}.yml"
             paths[name].write_text(playbook(module, margs, args.iterations))
         timed_run(paths["community.mysql.mysql_db"], python)  # warm caches once
-        for _ in range(args.repeats):
+        for _repeat in range(args.repeats):
             for name, path in paths.items():  # interleaved, so drift in machine load hits all alike
                 times[name].append(timed_run(path, python))
     base = statistics.median(times["empty loop (baseline)"])
