@@ -1,0 +1,3 @@
+#!/bin/sh
+# Stand-in for Kafka's bin/kafka-consumer-groups.sh.
+exec "${KAFKA_HOME:-/opt/kafka}/bin/kafka-run-class.sh" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand "$@"
