@@ -16,7 +16,7 @@ author:
 options:
   gather_subset:
     description:
-      - What to gather. V(pipelines) is reserved for a later release and fails with a clear message for now.
+      - What to gather. V(all) is every subset; V(pipelines) reports nothing on MySQL/MariaDB, which have none.
     type: list
     elements: str
     choices: [all, server, databases, tables, users, pipelines]
@@ -70,6 +70,14 @@ users:
   description: By C(user@host), C(user), C(host) and C(privileges) by level.
   returned: when O(gather_subset) has users
   type: dict
+pipelines:
+  description:
+    - By C(database.name), C(state), C(definition) (credentials never included), C(config_json) (scrubbed),
+      C(partitions) with each partition's C(lag) (C(LATEST_OFFSET - CURSOR_OFFSET)), the total C(lag),
+      the latest C(batches) and C(errors) (from C(PIPELINES_BATCHES_SUMMARY) and C(PIPELINES_ERRORS)).
+    - Only databases matching O(filter).
+  returned: when O(gather_subset) has pipelines
+  type: dict
 queries:
   description: Always empty (nothing is changed).
   returned: always
@@ -83,6 +91,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection, SingleStoreError, connect, describe_error
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import pipelines_info
 from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import compress, global_all_privileges, level_kind, read_grants
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_qualified
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table import read_table
@@ -164,8 +173,9 @@ class Gatherer:
         return out
 
     def pipelines(self) -> dict[str, Any]:
-        # Hook for the pipelines subset (information_schema.PIPELINES, with CONFIG_JSON scrubbed of credentials).
-        raise SingleStoreError("gather_subset 'pipelines' is not implemented in this version of the collection")
+        if not self.conn.is_singlestore:
+            return {}
+        return {f"{p['database']}.{p['name']}": p for p in pipelines_info(self.conn) if self.wanted(p["database"])}
 
 
 def main() -> None:
@@ -178,7 +188,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     subsets = module.params["gather_subset"]
     if "all" in subsets:
-        subsets = ["server", "databases", "tables", "users"] + [s for s in subsets if s == "pipelines"]
+        subsets = ["server", "databases", "tables", "users", "pipelines"]
     result: dict[str, Any] = dict(changed=False, queries=[])
     try:
         conn = connect(module.params)

@@ -52,7 +52,8 @@ def client_config(d: PipelineDef, group_suffix: str) -> dict:
                 extra = json.loads(text)
             except ValueError as exc:
                 raise SourceError(f"CONFIG/CREDENTIALS is not valid JSON: {exc.msg}") from exc
-            conf.update({k: v for k, v in extra.items() if k not in SINGLESTORE_ONLY_KEYS})
+            # schema.registry.* (Avro's registry, reference/singlestore.md §5.1) are SingleStore's, not librdkafka's.
+            conf.update({k: v for k, v in extra.items() if k not in SINGLESTORE_ONLY_KEYS and not k.startswith("schema.registry.")})
     return conf
 
 
