@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TST_CACHE ?= $(HOME)/.cache/transactions_st
-ENV ?= lab
+ENV ?= local
 export TST_CACHE
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
