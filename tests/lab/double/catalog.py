@@ -28,6 +28,8 @@ from .sqllex import quote_ident, quote_string
 log = logging.getLogger("double.catalog")
 
 DEFAULT_PARTITIONS = 8
+# MariaDB index standing in for a columnstore SORT KEY (ddl.py); hidden from the catalog views.
+SORT_INDEX_NAME = "__s2double_sort_key"
 SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")
 COLUMNSTORE = "COLUMNSTORE"
 ROWSTORE = "INMEMORY_ROWSTORE"
@@ -252,7 +254,7 @@ def statistics_view(cat: Catalog, stat_columns: Sequence[str], bs: bool) -> str:
     })
     plain = ", ".join(f"s.{quote_ident(c)}" for c in cols)
     return (
-        f"SELECT {plain} FROM information_schema.STATISTICS s "
+        f"SELECT {plain} FROM information_schema.STATISTICS s WHERE s.INDEX_NAME <> {quote_string(SORT_INDEX_NAME, bs)} "
         f"UNION ALL SELECT {extra} FROM information_schema.COLUMNS c JOIN ({keys}) k "
         f"ON {_beq('k.db', 'c.TABLE_SCHEMA')} AND {_beq('k.tbl', 'c.TABLE_NAME')} "
         "AND c.COLUMN_NAME = k.col "

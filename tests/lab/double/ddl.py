@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .catalog import COLUMNSTORE, DEFAULT_PARTITIONS, ROWSTORE, TableMeta
+from .catalog import COLUMNSTORE, DEFAULT_PARTITIONS, ROWSTORE, SORT_INDEX_NAME, TableMeta
 from .sqllex import (
     NUMBER, LexError, Token, apply_edits, matching_paren, parse_name, quote_ident, split_top_level, unquote,
 )
@@ -21,6 +21,14 @@ from .upstream import LocalError
 ER_DISTRIBUTED_FEATURE = 1744
 ER_KEY_COLUMN_DOES_NOT_EXIST = 1072
 ER_PARSE_ERROR = 1064
+
+# A columnstore SORT KEY becomes this hidden secondary index in MariaDB, so that a range on the
+# sort key's first column reads only the matching rows, as SingleStore's segment elimination skips
+# the segments whose min/max lie outside the range. The double hides it from STATISTICS,
+# SHOW CREATE TABLE and SHOW INDEX (README: "SORT KEY as a hidden index").
+# Column types MariaDB cannot index without a prefix length: a sort key on one of them gets no index.
+_UNINDEXABLE_TYPES = {"TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB",
+                      "JSON", "GEOGRAPHY", "GEOGRAPHYPOINT", "VECTOR", "BSON"}
 
 
 def feature_error(what: str) -> LocalError:
@@ -74,6 +82,8 @@ class CreateTable:
     shard_key: Optional[list[str]] = None      # explicit SHARD KEY
     sort_key: Optional[list[tuple[str, bool]]] = None
     index_names: list[str] = field(default_factory=list)   # names MariaDB will give the other keys
+    column_types: dict[str, str] = field(default_factory=dict)   # lower-case column -> first word of its type
+    sort_index: bool = False                   # the SORT KEY went to MariaDB as the hidden SORT_INDEX_NAME index
 
     def meta(self) -> TableMeta:
         if self.reference:
@@ -156,6 +166,7 @@ def _parse_definitions(ct: CreateTable, toks: list[Token], start: int, end: int,
     parts = split_top_level(toks, start, end)
     removed = [False] * len(parts)
     shard_seen = sort_seen = False
+    sort_part = None
     for n, (a, b) in enumerate(parts):
         if a >= b:
             continue
@@ -180,6 +191,7 @@ def _parse_definitions(ct: CreateTable, toks: list[Token], start: int, end: int,
             cols, _, _ = _key_columns(toks, k + 2, b)
             ct.sort_key = cols
             removed[n] = True
+            sort_part = n
         elif head in ("KEY", "INDEX") and any(
             toks[j].is_word("CLUSTERED") and toks[j + 1].is_word("COLUMNSTORE") for j in range(k, b - 1)
         ):
@@ -189,6 +201,7 @@ def _parse_definitions(ct: CreateTable, toks: list[Token], start: int, end: int,
             cols, _, _ = _key_columns(toks, k + 1, b)
             ct.sort_key = cols
             removed[n] = True
+            sort_part = n
         elif head == "COLUMN" and nxt is not None and nxt.is_word("GROUP"):
             removed[n] = True
         elif head == "PRIMARY":
@@ -209,6 +222,13 @@ def _parse_definitions(ct: CreateTable, toks: list[Token], start: int, end: int,
             pass
         elif toks[a].is_name:
             _column_definition(ct, toks, a, b, edits)
+    if sort_part is not None and _sort_index_possible(ct):
+        # the SORT KEY becomes the hidden index (same text position, so the commas stay right)
+        a, b = parts[sort_part]
+        removed[sort_part] = False
+        edits.append((toks[a].start, toks[b - 1].end,
+                      f"KEY {quote_ident(SORT_INDEX_NAME)} ({_cols(ct.sort_key or [])})"))
+        ct.sort_index = True
     # remove SingleStore-only definitions together with one neighbouring comma
     first_kept = next((m for m in range(len(parts)) if not removed[m]), None)
     if first_kept is None:
@@ -224,6 +244,17 @@ def _parse_definitions(ct: CreateTable, toks: list[Token], start: int, end: int,
             edits.append((toks[a - 1].start, toks[b - 1].end, ""))     # ", SHARD KEY (...)"
 
 
+def _sort_index_possible(ct: CreateTable) -> bool:
+    """A non-empty sort key of a columnstore table whose columns MariaDB can index without a prefix."""
+    if ct.rowstore or not ct.sort_key:
+        return False
+    for col, _ in ct.sort_key:
+        kind = ct.column_types.get(col.lower())
+        if kind is None or kind in _UNINDEXABLE_TYPES:
+            return False
+    return True
+
+
 def _index_name(toks: list[Token], i: int, b: int, cols: list[tuple[str, bool]]) -> str:
     """The name a key gets: the one written after KEY/INDEX, else its first column."""
     while i < b and toks[i].is_word("KEY", "INDEX"):
@@ -236,6 +267,8 @@ def _index_name(toks: list[Token], i: int, b: int, cols: list[tuple[str, bool]])
 def _column_definition(ct: CreateTable, toks: list[Token], a: int, b: int, edits: list) -> None:
     col = unquote(toks[a])
     ct.columns.append(col)
+    if a + 1 < b and toks[a + 1].kind == "word":
+        ct.column_types[col.lower()] = toks[a + 1].upper
     j = a + 1
     while j < b:
         t = toks[j]
@@ -481,6 +514,10 @@ def _cols(cols) -> str:
     return ",".join(quote_ident(c) + (" DESC" if d else "") for c, d in cols)
 
 
+def _is_sort_index_line(line: str) -> bool:
+    return line.lstrip().startswith(f"KEY {quote_ident(SORT_INDEX_NAME)} ")
+
+
 def primary_key_from_show(text: str) -> list[str]:
     m = re.search(r"^\s*PRIMARY KEY \(([^)]*)\)", text, re.M)
     if not m:
@@ -497,7 +534,9 @@ def render_show_create_table(text: str, meta: Optional[TableMeta]) -> str:
         meta = TableMeta(storage=COLUMNSTORE, shard_key=primary_key_from_show(text))
     kind = "CREATE " + ("ROWSTORE " if meta.storage == ROWSTORE else "") + ("REFERENCE " if meta.reference else "")
     first = kind + lines[0][len("CREATE "):]
-    body = [ln for ln in lines[1:-1]]
+    body = [ln for ln in lines[1:-1] if not _is_sort_index_line(ln)]
+    if body and len(body) < len(lines) - 2 and body[-1].endswith(","):
+        body[-1] = body[-1][:-1]       # the hidden index was the last definition
     extra: list[str] = []
     if meta.storage == COLUMNSTORE:
         if meta.sort_key:

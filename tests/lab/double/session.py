@@ -373,6 +373,9 @@ class DoubleSession(BaseSession):
             return await self._show_partitions(toks)
         if second == "USERS" and len(toks) == 2:
             return await self._show_users()
+        if second in ("INDEX", "INDEXES", "KEYS") or (
+                second in ("EXTENDED", "FULL") and len(toks) > 2 and toks[2].is_word("INDEX", "INDEXES", "KEYS")):
+            return await self._show_index(sql)
         sv = parse_show_variables(toks)
         if sv is not None:
             return await self._show_variables(sql, *sv)
@@ -393,6 +396,18 @@ class DoubleSession(BaseSession):
             text = row[1].decode(enc, "surrogateescape") if isinstance(row[1], bytes) else row[1]
             rows.append((row[0], ddl.render_show_create_table(text, meta).encode(enc, "surrogateescape")))
         last.rows = rows
+        return replies
+
+    async def _show_index(self, sql: str) -> list[Reply]:
+        """MariaDB's answer without the hidden index that stands in for a SORT KEY (ddl.SORT_INDEX_NAME)."""
+        replies = await self.forward(sql)
+        last = replies[-1]
+        if isinstance(last, RowsReply):
+            names = [c.name for c in last.columns]
+            if "Key_name" in names:
+                k = names.index("Key_name")
+                hidden = ddl.SORT_INDEX_NAME.encode()
+                last.rows = [r for r in last.rows if (r[k] if isinstance(r[k], bytes) else str(r[k]).encode()) != hidden]
         return replies
 
     async def _show_partitions(self, toks: list[Token]) -> list[Reply]:
