@@ -31,6 +31,7 @@ pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")
+INVENTORY = Path(__file__).resolve().parent / "inventory.yml"
 PROVISION = REPO / "playbooks" / "provision_ec2.yml"
 TEARDOWN = REPO / "playbooks" / "teardown_ec2.yml"
 REGION = "us-east-1"
@@ -86,7 +87,7 @@ def aws_env(credentials: bool = True, region: bool = True) -> dict[str, str]:
 
 
 def run(playbook: Path | str, extra_vars: dict[str, Any], *args: str, env: dict[str, str] | None = None) -> Run:
-    cmd = [ANSIBLE_PLAYBOOK, str(playbook), "-e", json.dumps(extra_vars), *args]
+    cmd = [ANSIBLE_PLAYBOOK, str(playbook), "-i", str(INVENTORY), "-e", json.dumps(extra_vars), *args]
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=REPO, env=env or aws_env(), capture_output=True, text=True, timeout=600)
     seconds = time.monotonic() - start
