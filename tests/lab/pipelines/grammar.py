@@ -81,6 +81,28 @@ def sql_string(value: str) -> str:
     return "'" + "".join(_ESCAPES.get(ch, ch) for ch in value) + "'"
 
 
+def _unquoted(text: str, start: int):
+    """(index, character, parenthesis depth before it) for every character of ``text`` from
+    ``start`` that is outside quotes and backticks; the scanning both group readers share."""
+    depth, i, quote = 0, start, None
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == "'":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'`\"":
+            quote = ch
+        else:
+            yield i, ch, depth
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+        i += 1
+
+
 class _Scanner:
     """A cursor over SQL text that knows quotes, backticks and parentheses."""
 
@@ -167,51 +189,23 @@ class _Scanner:
         self.skip_ws()
         if not self.rest().startswith("("):
             raise PipelineSyntaxError(f"expected '(' near {self.rest()[:40]!r}")
-        depth, i, quote = 0, self.pos, None
-        while i < len(self.text):
-            ch = self.text[i]
-            if quote:
-                if ch == "\\" and quote == "'":
-                    i += 1
-                elif ch == quote:
-                    quote = None
-            elif ch in "'`\"":
-                quote = ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth == 0:
-                    inner = self.text[self.pos + 1:i]
-                    self.pos = i + 1
-                    return inner
-            i += 1
+        for i, ch, depth in _unquoted(self.text, self.pos):
+            if ch == ")" and depth == 1:
+                inner = self.text[self.pos + 1:i]
+                self.pos = i + 1
+                return inner
         raise PipelineSyntaxError("unbalanced parentheses")
 
     def until_keywords(self, *stops: str) -> str:
         """Raw text up to the first top-level keyword sequence in ``stops`` (or the end)."""
         self.skip_ws()
-        depth, i, quote = 0, self.pos, None
         start = self.pos
-        while i < len(self.text):
-            ch = self.text[i]
-            if quote:
-                if ch == "\\" and quote == "'":
-                    i += 1
-                elif ch == quote:
-                    quote = None
-            elif ch in "'`\"":
-                quote = ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif depth == 0 and (i == start or not (self.text[i - 1].isalnum() or self.text[i - 1] == "_")):
+        for i, ch, depth in _unquoted(self.text, start):
+            if depth == 0 and ch not in "()" and (i == start or not (self.text[i - 1].isalnum() or self.text[i - 1] == "_")):
                 for stop in stops:
                     if re.match(r"\s+".join(stop.split()) + r"\b", self.text[i:], re.IGNORECASE):
                         self.pos = i
                         return self.text[start:i].strip()
-            i += 1
         self.pos = len(self.text)
         return self.text[start:].strip()
 
