@@ -493,3 +493,40 @@ def test_produce_drops_the_rest_of_a_chunk_when_stopping_on_a_full_queue():
     sender.stop.requested = "SIGTERM"
     assert sender._produce(KEYS, VALUES) == 3  # pylint: disable=protected-access  # a, b, c handed over
     assert sender.producer.sent == ["a", "b", "c"] and sender.counters.failed == 0
+
+
+class MetadataProducer:
+    """A Producer whose list_topics() answers the topic the first time and, if told, fails after."""
+
+    def __init__(self, conf, fail_after_first=False):
+        self.conf = conf
+        self.requests = []
+        self.fail_after_first = fail_after_first
+
+    def list_topics(self, topic, timeout):
+        from confluent_kafka import KafkaError, KafkaException  # pylint: disable=import-outside-toplevel
+
+        self.requests.append((topic, timeout))
+        if self.fail_after_first and len(self.requests) > 1:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))  # pylint: disable=protected-access
+
+        class Metadata:  # pylint: disable=too-few-public-methods
+            topics = {topic: type("TopicMetadata", (), {"error": None})()}
+
+        return Metadata()
+
+
+@pytest.mark.parametrize("fail_after_first", [False, True])
+def test_connect_asks_for_metadata_again_so_the_producer_id_comes_at_once(monkeypatch, fail_after_first):
+    # librdkafka >= 2.10 may otherwise wait 500 ms for its producer id (see Sender._nudge_idempotence);
+    # the second request is an optimisation, so its failure must not fail the start.
+    import confluent_kafka  # pylint: disable=import-outside-toplevel
+
+    made = []
+    monkeypatch.setattr(confluent_kafka, "Producer",
+                        lambda conf: made.append(MetadataProducer(conf, fail_after_first)) or made[-1])
+    settings = tp.load_config(["--topic", "t"], {})[0]
+    sender = tp.Sender(settings, {}, tp.MessageFactory(), tp.Stop())
+    sender.connect()
+    assert made[0].conf["enable.idempotence"] is True
+    assert [topic for topic, _timeout in made[0].requests] == ["t", "t"]
