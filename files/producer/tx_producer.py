@@ -760,7 +760,8 @@ class Sender:
         librdkafka >= 2.10 drops the bootstrap connection once it knows the brokers; when its
         producer-id request falls in that moment, it only retries 500 ms later, and until then
         nothing is sent (the local queue fills and waits). A metadata response from a known
-        broker makes it retry at once. Measured with 2.16: 0.5 s -> under 0.1 s to the first ack.
+        broker makes it retry at once. Measured with 2.16 (one message, start to exit): 0.58 s in 3
+        runs of 8 without it, 0.10 s in 8 of 8 with it (and reconnect.backoff.ms=10).
         """
         from confluent_kafka import KafkaException  # pylint: disable=import-outside-toplevel
 
