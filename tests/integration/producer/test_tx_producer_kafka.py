@@ -34,7 +34,10 @@ from tests.lab.services.kafka import KAFKA_VERSION, write_server_properties
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "files" / "producer" / "tx_producer.py"
-RESERVED_PORTS = {39092, 39093, 49092, 49093}
+# The lab's default Kafka ports, and every LAB_*_PORT set for a private lab (possibly not listening yet).
+RESERVED_PORTS = {39092, 39093, 49092, 49093} | {
+    int(value) for name, value in os.environ.items()
+    if name.startswith("LAB_") and name.endswith("_PORT") and value.strip().isdigit()}
 SASL_USER = "tx-producer"
 SASL_PASSWORD = f"pw-{uuid.uuid4().hex}"  # generated per session; must never show in the producer's output
 
