@@ -30,39 +30,16 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient  # type: ignore[attr-defined]
 
+from tests.lab.services.kafka import KAFKA_VERSION, write_server_properties
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "files" / "producer" / "tx_producer.py"
-KAFKA_VERSION = "4.1.1"
-RESERVED_PORTS = {39092, 39093, 49092, 49093}
+# The lab's default Kafka ports, and every LAB_*_PORT set for a private lab (possibly not listening yet).
+RESERVED_PORTS = {39092, 39093, 49092, 49093} | {
+    int(value) for name, value in os.environ.items()
+    if name.startswith("LAB_") and name.endswith("_PORT") and value.strip().isdigit()}
 SASL_USER = "tx-producer"
 SASL_PASSWORD = f"pw-{uuid.uuid4().hex}"  # generated per session; must never show in the producer's output
-
-SERVER_PROPERTIES = """\
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{cport}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport},SASL_PLAINTEXT://127.0.0.1:{sport}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:{sport}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
-sasl.enabled.mechanisms=PLAIN
-listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \
-    user_{sasl_user}="{sasl_password}";
-log.dirs={data}
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-"""
 
 
 # ----------------------------------------------------------------------------- a broker of our own
@@ -110,12 +87,11 @@ class OwnBroker:
         self.port = free_port(set())
         self.cport = free_port({self.port})
         self.sasl_port = free_port({self.port, self.cport})  # SASL_PLAINTEXT, mechanism PLAIN
-        self.props = workdir / "server.properties"
         self.log = workdir / "kafka.out"
         self.proc: subprocess.Popen | None = None
-        self.props.write_text(SERVER_PROPERTIES.format(port=self.port, cport=self.cport, sport=self.sasl_port,
-                                                       sasl_user=SASL_USER, sasl_password=SASL_PASSWORD,
-                                                       data=workdir / "data"))
+        # The lab's broker configuration, plus the SASL listener; one partition per internal topic.
+        self.props = write_server_properties(workdir, self.port, self.cport, sasl_plain_port=self.sasl_port,
+                                             sasl_plain_users={SASL_USER: SASL_PASSWORD}, internal_partitions=1)
         base = [self.java, "-cp", f"{libs}/*"]
         cluster = subprocess.run([*base, "kafka.tools.StorageTool", "random-uuid"], capture_output=True, text=True,
                                  timeout=120, check=True).stdout.strip().splitlines()[-1]

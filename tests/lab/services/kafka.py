@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..core import HOST, LabError, Log, ProcessService, cache_entry, check_port_free, require_tool, run_checked
 
@@ -52,24 +54,25 @@ logger.request.level = WARN
 
 # Single node: every internal topic has replication factor 1; few partitions keep the first
 # consumer-group join fast on a 2-core machine. Tests create their topics explicitly.
+# Filled by server_properties(); the `extra_*` and `sasl` fields are empty unless a SASL listener is asked for.
 SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@{host}:{cport}
-listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}
-advertised.listeners=PLAINTEXT://{host}:{port}
+listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}{extra_listeners}
+advertised.listeners=PLAINTEXT://{host}:{port}{extra_listeners}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs={data}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT{extra_protocols}
+{sasl}log.dirs={data}
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
+offsets.topic.num.partitions={internal_partitions}
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=4
+transaction.state.log.num.partitions={internal_partitions}
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
@@ -114,6 +117,38 @@ def fetch_libs(cache_dir: Path, log: Log) -> Path:
     return cache_entry(entry, build, log) / "libs"
 
 
+def server_properties(port: int, cport: int, data: Path, *, host: str = HOST, sasl_plain_port: int | None = None,
+                      sasl_plain_users: Mapping[str, str] | None = None, internal_partitions: int = 4) -> str:
+    """The server.properties of one KRaft node that is broker and controller, PLAINTEXT on `port`.
+
+    `sasl_plain_port` adds a SASL_PLAINTEXT listener, mechanism PLAIN, that accepts `sasl_plain_users`
+    (name to password). `internal_partitions` is the partition count of the offsets and transaction topics.
+    """
+    extra_listeners = extra_protocols = sasl = ""
+    if sasl_plain_port is not None:
+        if not sasl_plain_users:
+            raise LabError("a SASL_PLAINTEXT listener needs at least one user")
+        users = " ".join(f'user_{name}="{password}"' for name, password in sasl_plain_users.items())
+        extra_listeners = f",SASL_PLAINTEXT://{host}:{sasl_plain_port}"
+        extra_protocols = ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+        sasl = ("sasl.enabled.mechanisms=PLAIN\n"
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};\n")
+    return SERVER_PROPERTIES.format(host=host, port=port, cport=cport, data=data, extra_listeners=extra_listeners,
+                                    extra_protocols=extra_protocols, sasl=sasl,
+                                    internal_partitions=internal_partitions)
+
+
+def write_server_properties(directory: Path, port: int, cport: int, **options: Any) -> Path:
+    """Write `directory/server.properties` (data in `directory/data`) and return its path.
+
+    `options` are those of server_properties().
+    """
+    props = directory / "server.properties"
+    props.write_text(server_properties(port, cport, directory / "data", **options))
+    return props
+
+
 class Kafka(ProcessService):
     name = "kafka"
     start_timeout = 120.0  # JVM + KRaft election on 2 cores
@@ -142,9 +177,8 @@ class Kafka(ProcessService):
 
         self.dir.mkdir(parents=True, exist_ok=True)
         data = self.dir / "data"
-        props = self.dir / "server.properties"
+        props = write_server_properties(self.dir, port, cport)
         log4j = self.dir / "log4j2.properties"
-        props.write_text(SERVER_PROPERTIES.format(host=HOST, port=port, cport=cport, data=data))
         log4j.write_text(LOG4J2.format(log=self.dir / "kafka.log"))
         # `libs/*` is expanded by java itself (no shell involved).
         jvm_args = [f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
