@@ -67,3 +67,13 @@ notes:
     the brokers are reachable.
   - Kafka 2.4 or newer (KRaft or ZooKeeper mode) is required for the admin requests used.
 """
+
+    ACTIONGROUP_KAFKA = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/transactions_st.realtime.kafka) in C(module_defaults) to set connection options once.
+    support: full
+    membership:
+      - transactions_st.realtime.kafka
+"""

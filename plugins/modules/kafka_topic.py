@@ -20,6 +20,7 @@ description:
   - After a change the module waits until the cluster metadata shows it, so the next task sees it.
 extends_documentation_fragment:
   - transactions_st.realtime.kafka
+  - transactions_st.realtime.kafka.actiongroup_kafka
 options:
   name:
     description:

@@ -43,8 +43,12 @@ class Run:
     msg = property(lambda self: str(self.result.get("msg", "")))
 
 
-def run_task(workdir: Path, args: dict[str, Any], check: bool = False, verbosity: int = 0) -> Run:
-    """Write a playbook with the task (registered, errors ignored) and a copy of the result to JSON; run it."""
+def run_task(workdir: Path, args: dict[str, Any], check: bool = False, verbosity: int = 0,
+             group_defaults: dict[str, Any] | None = None) -> Run:
+    """Write a playbook with the task (registered, errors ignored) and a copy of the result to JSON; run it.
+
+    group_defaults: module_defaults for group/transactions_st.realtime.kafka.
+    """
     run_dir = workdir / uuid.uuid4().hex[:8]
     run_dir.mkdir()
     out = run_dir / "result.json"
@@ -53,6 +57,8 @@ def run_task(workdir: Path, args: dict[str, Any], check: bool = False, verbosity
         {"name": "Save the result", "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": str(out), "mode": "0600"},
          "check_mode": False, "diff": False},
     ]}]
+    if group_defaults:
+        play[0]["module_defaults"] = {"group/transactions_st.realtime.kafka": group_defaults}
     playbook = run_dir / "playbook.yml"
     playbook.write_text(json.dumps(play, indent=2))
     cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={PYTHON}",
@@ -162,6 +168,23 @@ def test_topic_lifecycle(tmp_path: Path, admin: AdminClient, kafka_bootstrap: st
     assert read_topic(admin, name) is None
     assert runs[1].result["topic"] == {"name": name, "exists": False}
     assert runs[1].result["diff"]["after"] == {}
+
+
+def test_connection_options_from_the_kafka_action_group(tmp_path: Path, admin: AdminClient, kafka_bootstrap: str) -> None:
+    """module_defaults for group/transactions_st.realtime.kafka gives the connection options once."""
+    name = topic_name("group")
+    defaults = {"bootstrap_servers": [kafka_bootstrap], "request_timeout": 20}
+    runs = [run_task(tmp_path, {"name": name, "partitions": 1}, check=check, group_defaults=defaults) for check in (False, False)]
+    for run in runs:
+        assert not run.failed, run.msg
+    assert [r.changed for r in runs] == [True, False]
+    state = read_topic(admin, name)
+    assert state is not None and state["partitions"] == 1
+    # without the group's defaults, the same task lacks its required option
+    missing = run_task(tmp_path, {"name": name, "partitions": 1})
+    assert missing.failed and "bootstrap_servers" in missing.msg
+    run_task(tmp_path, {"name": name, "state": "absent"}, group_defaults=defaults)
+    assert read_topic(admin, name) is None
 
 
 @pytest.fixture
