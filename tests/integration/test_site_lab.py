@@ -93,7 +93,7 @@ def test_check_mode_on_a_fresh_lab_changes_nothing(site_lab):
     assert not database_exists(conn_params), "check mode created the database"
     topics = AdminClient({"bootstrap.servers": lab.kafka_bootstrap}).list_topics(timeout=10).topics
     assert not set(TOPICS) & set(topics), "check mode created topics"
-    probe = subprocess.run(["docker", "exec", "tst-lab-stack-host", "test", "-e", "/etc/systemd/system/tx-producer.service"])
+    probe = subprocess.run(["docker", "exec", lab_env(lab)["LAB_STACK_HOST_CONTAINER"], "test", "-e", "/etc/systemd/system/tx-producer.service"])
     assert probe.returncode != 0, "check mode installed the producer unit"
     assert recap["lab-controller"]["changed"] > 0  # it did predict changes
 
