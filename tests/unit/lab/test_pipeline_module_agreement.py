@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import (
-    argument_spec, desired_statement, parse_definition, public, signature,
-)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import argument_spec, desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import parse_definition
 from tests.lab.pipelines import grammar
 
 

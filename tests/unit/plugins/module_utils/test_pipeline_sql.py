@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import (
-    argument_spec, desired_statement, parse_definition, public, scrub_config, scrub_text, signature,
-)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import argument_spec, desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import parse_definition, scrub_config, scrub_text
 
 
 def params(**overrides: Any) -> dict[str, Any]:
