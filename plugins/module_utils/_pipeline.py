@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, Statement
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, MySQLError, Statement
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import describe_error
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import desired_statement, public, signature
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
@@ -29,12 +29,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
     scrub_text,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier, validate_identifier
-
-try:
-    from pymysql.err import MySQLError
-except ImportError:  # pragma: no cover - reported by connect()
-    class MySQLError(Exception):  # type: ignore[no-redef]
-        pass
 
 
 class Pipeline(ManagedObject):

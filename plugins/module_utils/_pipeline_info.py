@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import MySQLError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import public
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
     DefinitionError,
@@ -16,12 +17,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
     scrub_text,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
-
-try:
-    from pymysql.err import MySQLError
-except ImportError:  # pragma: no cover - reported by connect()
-    class MySQLError(Exception):  # type: ignore[no-redef]
-        pass
 
 
 def _number(value: Any) -> Any:
