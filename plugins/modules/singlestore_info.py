@@ -91,7 +91,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection, SingleStoreError, connect, describe_error
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import pipelines_info
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
 from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import compress, global_all_privileges, level_kind, read_grants
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_qualified
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table import read_table

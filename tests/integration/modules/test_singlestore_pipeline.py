@@ -189,7 +189,7 @@ def test_duplicate_keys(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
 
 def test_bad_json_record_is_recorded_not_lost(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
     from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import connect
-    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import pipelines_info
+    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
 
     query(s2, f"CREATE TABLE `{pdb}`.kv (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20))")
     topic = topics(1)
@@ -257,7 +257,7 @@ def test_unreachable_broker(tmp_path, s2, pdb, topics, kafka_bootstrap, mariadb_
 
 def test_credentials_never_in_output(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
     from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import connect
-    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import pipelines_info
+    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
 
     query(s2, f"CREATE TABLE `{pdb}`.kv (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20))")
     topic = topics(1)

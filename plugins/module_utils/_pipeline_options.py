@@ -1,0 +1,243 @@
+# Copyright: transactions_st maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SingleStore Kafka pipelines, the module's options: their argument spec, the CREATE PIPELINE statement they
+render (``desired_statement()``, one clause per line as SHOW CREATE PIPELINE prints it), and the forms a parsed
+definition (_pipeline_sql) takes in option terms: ``signature()`` to compare, ``public()`` to return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
+    CARRIED,
+    PipelineStatement,
+    scrub_config,
+    tokenize,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
+
+ON_DUPLICATE_CLAUSE = {"skip": "SKIP DUPLICATE KEY ERRORS", "replace": "REPLACE", "ignore": "IGNORE"}
+CSV_DEFAULTS = {"fields_terminated_by": "\t", "enclosed_by": "", "escaped_by": "\\", "lines_terminated_by": "\n",
+                "lines_starting_by": ""}
+DEFAULT_KAFKA_PORT = 9092
+_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_BROKER = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
+_VARIABLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Comparable and returned forms of a parsed definition
+# ---------------------------------------------------------------------------------------------------
+def _broker_key(broker: str) -> str:
+    broker = broker.strip().lower()
+    return broker if re.search(r":\d+$", broker) else f"{broker}:{DEFAULT_KAFKA_PORT}"
+
+
+def on_duplicate_of(d: dict[str, Any]) -> str:
+    if d["odku"]:
+        return "update" if not d["errors"] else "update + " + " ".join(d["errors"]).lower()
+    if not d["errors"]:
+        return "error"
+    reverse = {v: k for k, v in ON_DUPLICATE_CLAUSE.items()}
+    return reverse.get(" ".join(d["errors"]), " ".join(d["errors"]).lower())
+
+
+def signature(d: dict[str, Any]) -> dict[str, Any]:
+    """Everything but the tunables and the credentials, in comparable form."""
+    csv = dict(CSV_DEFAULTS, **d["csv"]) if d["format"] == "csv" else {}
+    return {
+        "aggregator": d["aggregator"], "source": d["source"], "brokers": sorted(_broker_key(b) for b in d["brokers"]),
+        "topic": d["topic"], "config": d["config"] or {}, "errors": d["errors"], "target": [d["target_kind"], d["target"]],
+        "format": d["format"], "csv": csv, "columns": [c.lower() for c in d["columns"]],
+        "mapping": [[m["column"].lower(), m["path"], m.get("_default")] for m in d["mapping"]],
+        "set": [[c.lower(), n] for c, _shown, n in d["set"]], "where": d["where"][1] if d["where"] else None,
+        "odku": [[c.lower(), n] for c, _shown, n in d["odku"]],
+    }  # unmanaged clauses (d["other"]) are not compared: the server may print defaults this module never renders
+
+
+def public(d: dict[str, Any]) -> dict[str, Any]:
+    """The definition as the module returns it (no credentials, expressions as the server shows them)."""
+    out: dict[str, Any] = {
+        "brokers": [_broker_key(b) for b in d["brokers"]], "topic": d["topic"], "config": scrub_config(d["config"]) if d["config"] else None,
+        "has_credentials": d["has_credentials"], "format": d["format"], "on_duplicate": on_duplicate_of(d),
+        "on_duplicate_update": {c: e for c, e, _norm in d["odku"]} or None, "set": {c: e for c, e, _norm in d["set"]} or None,
+        "where": d["where"][0] if d["where"] else None,
+        "mapping": [{k: v for k, v in m.items() if not k.startswith("_")} for m in d["mapping"]] or None,
+        "csv": dict(CSV_DEFAULTS, **d["csv"], columns=d["columns"] or None) if d["format"] == "csv" else None,
+        "table": d["target"] if d["target_kind"] == "table" else None,
+        "procedure": d["target"] if d["target_kind"] == "procedure" else None,
+        "stop_on_error": d["stop_on_error"], "unmanaged_clauses": d["other"],
+    }
+    out.update({key: d[key] for key in CARRIED})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# The desired definition, rendered from the module's options
+# ---------------------------------------------------------------------------------------------------
+def _expression(text: Any, what: str) -> str:
+    """A user SQL expression: refused with a statement separator outside quotes; ``%`` escaped for the driver."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(text)
+    if not isinstance(text, str) or not text.strip():
+        raise ModuleError(f"{what} must be a non-empty SQL expression")
+    if any(t.text == ";" for t in tokenize(text)):
+        raise ModuleError(f"{what} contains a ';' outside a string: one expression only")
+    return text.strip().replace("%", "%%")
+
+
+def _target_name(column: str, what: str) -> str:
+    if column.startswith("@"):
+        if not _VARIABLE.match(column):
+            raise ModuleError(f"{what}: {column!r} is not a plain variable name (@ then letters, digits, underscore)")
+        return column
+    return quote_identifier(column, what)
+
+
+def _path(path: Any) -> str:
+    if not isinstance(path, str) or not path.strip():
+        raise ModuleError("mapping: every entry needs a path ('%' or 'key::key')")
+    segments = [s.strip() for s in path.strip().split("::")]
+    if len(segments) > 1 and segments[0] == "%":
+        segments = segments[1:]
+    if segments == ["%"]:
+        return "%%"
+    return "::".join(quote_identifier(s, "JSON path key") for s in segments)
+
+
+def desired_statement(params: dict[str, Any], carried: dict[str, Any], or_replace: bool, credentials: bool) -> PipelineStatement:
+    """CREATE [OR REPLACE] PIPELINE for the task (one clause per line, as SHOW CREATE PIPELINE prints it)."""
+    kafka = params["kafka"] or {}
+    brokers, topic = kafka.get("brokers") or [], kafka.get("topic")
+    if not brokers:
+        raise ModuleError("kafka.brokers must list at least one host[:port]")
+    for broker in brokers:
+        if not _BROKER.match(str(broker)):
+            raise ModuleError(f"kafka.brokers: {broker!r} is not host[:port]")
+    if not isinstance(topic, str) or not _TOPIC.match(topic):
+        raise ModuleError(f"kafka.topic {topic!r} is not a valid Kafka topic name (letters, digits, '.', '_', '-')")
+    values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + "/" + topic}
+    aggregator = "AGGREGATOR " if carried.get("aggregator") else ""  # not managed: kept as the server has it
+    lines = [f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {quote_identifier(params['name'], 'pipeline name')}",
+             "AS LOAD DATA KAFKA %(endpoint)s"]
+    if kafka.get("config"):
+        values["config"] = json.dumps(kafka["config"], sort_keys=True)
+        lines.append("CONFIG %(config)s")
+    hidden: list[str] = []
+    if credentials:
+        values["credentials"] = json.dumps(kafka.get("credentials") or {}, sort_keys=True)
+        hidden = [values["credentials"]] + [str(v) for v in (kafka.get("credentials") or {}).values()]
+        lines.append("CREDENTIALS %(credentials)s")
+    for key, keyword in CARRIED.items():
+        value = params.get(key) if params.get(key) is not None else carried.get(key)
+        if value is not None:
+            lines.append(f"{keyword} {int(value)}")
+    on_duplicate = params["on_duplicate"]
+    if on_duplicate in ON_DUPLICATE_CLAUSE:
+        lines.append(ON_DUPLICATE_CLAUSE[on_duplicate])
+    stop_on_error = params["stop_on_error"] if params["stop_on_error"] is not None else carried.get("stop_on_error")
+    if stop_on_error is not None:
+        lines.append(f"STOP_ON_ERROR {'ON' if stop_on_error else 'OFF'}")
+    if params.get("procedure"):
+        lines.append(f"INTO PROCEDURE {quote_identifier(params['procedure'], 'procedure name')}")
+    else:
+        lines.append(f"INTO TABLE {quote_identifier(params['table'], 'table name')}")
+    lines.extend(_format_lines(params, values))
+    if params.get("set"):
+        lines.append("SET " + ",\n".join(f"{_target_name(c, 'set column')} = {_expression(e, f'set[{c}]')}"
+                                         for c, e in params["set"].items()))
+    if params.get("where") is not None:
+        lines.append("WHERE " + _expression(params["where"], "where"))
+    if on_duplicate == "update":
+        if not params.get("on_duplicate_update"):
+            raise ModuleError("on_duplicate=update needs on_duplicate_update (column: expression)")
+        lines.append("ON DUPLICATE KEY UPDATE " + ",\n".join(
+            f"{quote_identifier(c, 'on_duplicate_update column')} = {_expression(e, f'on_duplicate_update[{c}]')}"
+            for c, e in params["on_duplicate_update"].items()))
+    elif params.get("on_duplicate_update"):
+        raise ModuleError("on_duplicate_update is only used with on_duplicate=update")
+    return PipelineStatement("\n".join(lines), values, secrets=("credentials",) if credentials else (), hidden=hidden)
+
+
+def _format_lines(params: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    lines = []
+    if params["format"] == "json":
+        if params.get("csv"):
+            raise ModuleError("csv options are for format=csv; this pipeline is format=json")
+        lines.append("FORMAT JSON")
+        entries = []
+        for i, entry in enumerate(params.get("mapping") or []):
+            if not entry.get("column"):
+                raise ModuleError("mapping: every entry needs a column (or @variable)")
+            text = f"{_target_name(entry['column'], 'mapping column')} <- {_path(entry.get('path'))}"
+            if entry.get("default") is not None:
+                values[f"default{i}"] = entry["default"]
+                text += f" DEFAULT %(default{i})s"
+            entries.append(text)
+        if entries:
+            lines.append("(" + ",\n".join(entries) + ")")
+        return lines
+    if params.get("mapping"):
+        raise ModuleError("mapping is for format=json; use csv.columns with format=csv")
+    csv = params.get("csv") or {}
+    fields = []
+    for key, words in (("fields_terminated_by", "TERMINATED BY"), ("enclosed_by", "ENCLOSED BY"), ("escaped_by", "ESCAPED BY")):
+        if csv.get(key) is not None:
+            values[key] = csv[key]
+            fields.append(f"{words} %({key})s")
+    if fields:
+        lines.append("FIELDS " + " ".join(fields))
+    if csv.get("lines_terminated_by") is not None:
+        values["lines_terminated_by"] = csv["lines_terminated_by"]
+        lines.append("LINES TERMINATED BY %(lines_terminated_by)s")
+    if csv.get("columns"):
+        lines.append("(" + ", ".join(_target_name(c, "csv column") for c in csv["columns"]) + ")")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------
+# The module's argument spec
+# ---------------------------------------------------------------------------------------------------
+def argument_spec() -> dict[str, Any]:
+    """The module's own options (connection options are added by run_module)."""
+    mapping = dict(column=dict(type="str", required=True), path=dict(type="str", required=True), default=dict(type="raw"))
+    csv = dict(fields_terminated_by=dict(type="str"), enclosed_by=dict(type="str"), escaped_by=dict(type="str"),
+               lines_terminated_by=dict(type="str"), columns=dict(type="list", elements="str"))
+    kafka = dict(brokers=dict(type="list", elements="str", required=True), topic=dict(type="str", required=True),
+                 config=dict(type="dict"), credentials=dict(type="dict", no_log=True))
+    return dict(
+        database=dict(type="str", required=True, aliases=["db"]),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
+        kafka=dict(type="dict", options=kafka),
+        table=dict(type="str"),
+        procedure=dict(type="str"),
+        format=dict(type="str", default="csv", choices=["csv", "json"]),
+        mapping=dict(type="list", elements="dict", options=mapping),
+        set=dict(type="dict"),
+        where=dict(type="str"),
+        csv=dict(type="dict", options=csv),
+        on_duplicate=dict(type="str", default="error", choices=["error", "skip", "replace", "ignore", "update"]),
+        on_duplicate_update=dict(type="dict"),
+        batch_interval=dict(type="int"),
+        max_partitions_per_batch=dict(type="int"),
+        max_offsets_per_batch_partition=dict(type="int"),
+        stop_on_error=dict(type="bool"),
+        start_from=dict(type="str", default="earliest", choices=["earliest", "latest"]),
+        reset_offsets=dict(type="bool", default=False),
+        update_credentials=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
+        test=dict(type="bool", default=False),
+        test_limit=dict(type="int", default=10),
+        foreground_batches=dict(type="int"),
+    )
+
+
+MODULE_KWARGS = dict(
+    mutually_exclusive=[("table", "procedure")],
+    required_if=[(state, value, ("kafka",)) for state, value in (("state", "present"), ("state", "started"), ("state", "stopped"))]
+    + [("state", s, ("table", "procedure"), True) for s in ("present", "started", "stopped")],
+)

@@ -1,0 +1,387 @@
+# Copyright: transactions_st maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SingleStore Kafka pipelines, the SQL text: keyword tables, credential scrubbing, the statement class, and the
+tokenizer and clause parser that read a CREATE PIPELINE statement (SHOW CREATE PIPELINE output, or the module's own
+rendering from _pipeline_options): ``parse_definition()``.
+
+Tokens compare without whitespace and backquotes (``norm()``: keywords and identifiers case-insensitively, string
+literals by their decoded value); the comparison itself is in _pipeline_options (``signature()``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, NamedTuple
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SECRET_PLACEHOLDER, Statement, _literal, scrub
+
+# Settings ALTER PIPELINE changes in place (module option -> SQL keyword).
+TUNABLES = {
+    "batch_interval": "BATCH_INTERVAL",
+    "max_partitions_per_batch": "MAX_PARTITIONS_PER_BATCH",
+    "max_offsets_per_batch_partition": "MAX_OFFSETS_PER_BATCH_PARTITION",
+}
+# Also carried over by CREATE OR REPLACE when the server has it (not a module option).
+CARRIED = dict(TUNABLES, max_retries_per_batch_partition="MAX_RETRIES_PER_BATCH_PARTITION")
+_SECRET_KEY = r"[^\"']*(?:password|passwd|secret|token|credential|private|key)[^\"']*"
+_SECRET_JSON = re.compile(r"(\"" + _SECRET_KEY + r"\"\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|[^,}\s]+)", re.IGNORECASE)
+_CREDENTIALS_CLAUSE = re.compile(r"(CREDENTIALS\s+)('(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\")", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Scrubbing
+# ---------------------------------------------------------------------------------------------------
+def scrub_text(text: Any, secrets: Iterable[str] = ()) -> Any:
+    """Remove credentials from server text: a CREDENTIALS '...' clause, secret-looking JSON keys, known values."""
+    if not isinstance(text, str):
+        return text
+    text = _CREDENTIALS_CLAUSE.sub(lambda m: m.group(1) + "'" + SECRET_PLACEHOLDER + "'", text)
+    text = _SECRET_JSON.sub(lambda m: m.group(1) + '"' + SECRET_PLACEHOLDER + '"', text)
+    return scrub(text, secrets)
+
+
+def scrub_config(value: Any) -> Any:
+    """A copy of a (parsed) CONFIG / CONFIG_JSON without credentials or secret-looking keys."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return scrub_text(value)
+        return scrub_config(parsed) if isinstance(parsed, (dict, list)) else value
+    if isinstance(value, dict):
+        return {k: (SECRET_PLACEHOLDER if k.lower() == "credentials" or re.fullmatch(_SECRET_KEY, k, re.IGNORECASE) and value[k]
+                    else scrub_config(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_config(v) for v in value]
+    return value
+
+
+class PipelineStatement(Statement):
+    """A Statement whose credentials JSON and each of its values are scrubbed from any error text."""
+
+    __slots__ = ("hidden",)
+
+    def __init__(self, sql: str, params: dict[str, Any] | None = None, secrets: Iterable[str] = (), hidden: Iterable[str] = ()) -> None:
+        super().__init__(sql, params if params is not None else {}, secrets)
+        self.hidden = [str(v) for v in hidden if v not in (None, "")]
+
+    def secret_values(self) -> list[str]:
+        # Longest first, so a value that contains another is replaced whole.
+        return sorted(set(super().secret_values()) | set(self.hidden), key=len, reverse=True)
+
+    def canonical(self) -> str:
+        """The statement with literal values, credentials shown as a placeholder string."""
+        shown = {key: ("'<hidden>'" if key in self.secrets else _literal(value)) for key, value in dict(self.params).items()}
+        return self.sql % shown
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tokens and the clause parser (the same for the server's text and our own rendering)
+# ---------------------------------------------------------------------------------------------------
+class Token(NamedTuple):
+    kind: str
+    text: str
+    value: str
+    start: int
+    end: int
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<str>'(?:[^'\\]|\\.|'')*')
+  | (?P<dstr>"(?:[^"\\]|\\.|"")*")
+  | (?P<ident>`(?:[^`]|``)*`)
+  | (?P<var>@@?[A-Za-z0-9_$.]+)
+  | (?P<num>\d+(?:\.\d+)?(?![A-Za-z_$]))
+  | (?P<word>[A-Za-z0-9_$]+)
+  | (?P<op><-|::|<=>|<=|>=|<>|!=|:=|\|\||&&)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "Z": "\x1a", "b": "\b"}
+
+
+def _unescape(body: str, quote: str) -> str:
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(_ESCAPES.get(body[i + 1], body[i + 1]))
+            i += 2
+        elif ch == quote and body[i + 1:i + 2] == quote:
+            out.append(quote)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        kind, raw = m.lastgroup or "other", m.group(0)
+        if kind == "ws":
+            continue
+        if kind in ("str", "dstr"):
+            value = _unescape(raw[1:-1], raw[0])
+            kind = "str"
+        elif kind == "ident":
+            value = raw[1:-1].replace("``", "`")
+        else:
+            value = raw
+        tokens.append(Token(kind, raw, value, m.start(), m.end()))
+    return tokens
+
+
+def norm(tokens: list[Token]) -> str:
+    """Comparable text of a token run: no whitespace or backquotes, case folded outside string literals."""
+    parts = []
+    for tok in tokens:
+        if tok.kind == "str":
+            parts.append("'" + json.dumps(tok.value))
+        elif tok.kind in ("ident", "word", "var"):
+            parts.append(tok.value.lower())
+        else:
+            parts.append(tok.text)
+    return " ".join(parts)
+
+
+class DefinitionError(Exception):
+    """SHOW CREATE PIPELINE text this module cannot read."""
+
+
+class _Parser:
+    # Clause keywords before INTO (anything else there is kept as an unmanaged clause).
+    PRE = ("CONFIG", "CREDENTIALS", "BATCH_INTERVAL", "MAX_PARTITIONS_PER_BATCH", "MAX_RETRIES_PER_BATCH_PARTITION",
+           "MAX_OFFSETS_PER_BATCH_PARTITION", "STOP_ON_ERROR", "SKIP", "IGNORE", "REPLACE", "INTO", "RESOURCE", "ENABLE",
+           "DISABLE", "WITH", "RETRY_OPTIONS")
+    TAIL = (("SET",), ("WHERE",), ("ON", "DUPLICATE", "KEY", "UPDATE"), ("NULL", "DEFINED", "BY"), ("FIELDS",), ("COLUMNS",),
+            ("LINES",), ("FORMAT",), ("IGNORE",))
+    # What may follow SET / WHERE / ON DUPLICATE KEY UPDATE (their expressions may hold FORMAT(), IGNORE ...).
+    EXPR = (("SET",), ("WHERE",), ("ON", "DUPLICATE", "KEY", "UPDATE"), ("NULL", "DEFINED", "BY"))
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+
+    def peek(self, k: int = 0) -> Token | None:
+        return self.toks[self.i + k] if self.i + k < len(self.toks) else None
+
+    def at(self, *words: str) -> bool:
+        for k, word in enumerate(words):
+            tok = self.peek(k)
+            if tok is None or tok.kind != "word" or tok.value.upper() != word:
+                return False
+        return True
+
+    def accept(self, *words: str) -> bool:
+        if self.at(*words):
+            self.i += len(words)
+            return True
+        return False
+
+    def expect(self, *words: str) -> None:
+        if not self.accept(*words):
+            raise DefinitionError(f"expected {' '.join(words)} near {self.near()!r}")
+
+    def near(self) -> str:
+        tok = self.peek()
+        return self.text[tok.start:tok.start + 30] if tok else "<end>"
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            raise DefinitionError("unexpected end of the pipeline definition")
+        self.i += 1
+        return tok
+
+    def name(self) -> str:
+        tok = self.take()
+        if tok.kind not in ("ident", "word"):
+            raise DefinitionError(f"expected a name near {self.near()!r}")
+        if self.peek() is not None and self.peek().text == ".":
+            self.i += 1
+            return self.name()
+        return tok.value
+
+    def string(self) -> str:
+        tok = self.take()
+        if tok.kind != "str":
+            raise DefinitionError(f"expected a quoted string near {self.near()!r}")
+        return tok.value
+
+    def integer(self) -> int:
+        tok = self.take()
+        if tok.kind != "num" or not tok.value.isdigit():
+            raise DefinitionError(f"expected a number near {self.near()!r}")
+        return int(tok.value)
+
+    def group(self) -> list[Token]:
+        if self.peek() is None or self.peek().text != "(":
+            raise DefinitionError(f"expected '(' near {self.near()!r}")
+        depth, start = 0, self.i
+        while self.i < len(self.toks):
+            text = self.toks[self.i].text
+            depth += 1 if text == "(" else -1 if text == ")" else 0
+            self.i += 1
+            if depth == 0:
+                return self.toks[start + 1:self.i - 1]
+        raise DefinitionError("unbalanced parentheses")
+
+    def until(self, stops: Iterable[tuple[str, ...]]) -> list[Token]:
+        depth, start = 0, self.i
+        while self.i < len(self.toks):
+            tok = self.toks[self.i]
+            if depth == 0 and any(self.at(*stop) for stop in stops):
+                break
+            depth += 1 if tok.text == "(" else -1 if tok.text == ")" else 0
+            self.i += 1
+        return self.toks[start:self.i]
+
+    def display(self, tokens: list[Token]) -> str:
+        return re.sub(r"\s+", " ", self.text[tokens[0].start:tokens[-1].end]).strip() if tokens else ""
+
+
+def _split(tokens: list[Token], sep: str = ",") -> list[list[Token]]:
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for tok in tokens:
+        if tok.text == sep and depth == 0:
+            parts.append([])
+            continue
+        depth += 1 if tok.text == "(" else -1 if tok.text == ")" else 0
+        parts[-1].append(tok)
+    return [p for p in parts if p]
+
+
+def _pairs(p: _Parser, tokens: list[Token]) -> list[tuple[str, str, str]]:
+    """``col = expr, ...`` -> [(column, display expression, normalised expression)]."""
+    out = []
+    for part in _split(tokens):
+        eq = next((k for k, t in enumerate(part) if t.text == "="), None)
+        if eq is None or eq == 0:
+            raise DefinitionError(f"expected 'column = expression' in {p.display(part)!r}")
+        column = part[eq - 1].value
+        out.append((column, p.display(part[eq + 1:]), norm(part[eq + 1:])))
+    return out
+
+
+def _mapping(p: _Parser, tokens: list[Token]) -> list[dict[str, Any]]:
+    out = []
+    for part in _split(tokens):
+        arrow = next((k for k, t in enumerate(part) if t.text == "<-"), None)
+        if arrow != 1:
+            raise DefinitionError(f"expected 'column <- path' in {p.display(part)!r}")
+        rest = part[2:]
+        cut = next((k for k, t in enumerate(rest) if t.kind == "word" and t.value.upper() == "DEFAULT"), len(rest))
+        segments = [t.value for t in rest[:cut] if t.text != "::"]
+        if len(segments) > 1 and segments[0] == "%":
+            segments = segments[1:]
+        entry: dict[str, Any] = {"column": part[0].value if part[0].kind != "var" else part[0].text, "path": "::".join(segments)}
+        default = rest[cut + 1:]
+        if cut < len(rest):
+            entry["default"] = _default_value(default)
+            entry["_default"] = norm(default)
+        out.append(entry)
+    return out
+
+
+def _default_value(tokens: list[Token]) -> Any:
+    if len(tokens) == 1:
+        tok = tokens[0]
+        if tok.kind == "str":
+            return tok.value
+        if tok.kind == "num":
+            return float(tok.value) if "." in tok.value else int(tok.value)
+        if tok.kind == "word" and tok.value.upper() == "NULL":
+            return None
+    return " ".join(t.text for t in tokens)
+
+
+def parse_definition(text: str) -> dict[str, Any]:
+    """Read a CREATE PIPELINE statement (SHOW CREATE PIPELINE output, or our own rendering)."""
+    p = _Parser(text)
+    p.expect("CREATE")
+    p.accept("OR", "REPLACE")
+    d: dict[str, Any] = {"aggregator": p.accept("AGGREGATOR"), "config": None, "has_credentials": False, "stop_on_error": None,
+                         "errors": [], "mapping": [], "columns": [], "csv": {}, "set": [], "where": None, "odku": [], "other": []}
+    d.update({key: None for key in CARRIED})
+    p.expect("PIPELINE")
+    p.accept("IF", "NOT", "EXISTS")
+    d["name"] = p.name()
+    p.expect("AS", "LOAD", "DATA")
+    d["source"] = p.take().value.upper()
+    endpoint = p.string()
+    hosts, _slash, d["topic"] = endpoint.rpartition("/")
+    d["brokers"] = [h.strip() for h in hosts.split(",") if h.strip()]
+    while p.peek() is not None and not p.at("INTO"):
+        if p.accept("CONFIG"):
+            raw = p.string()
+            try:
+                d["config"] = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                d["config"] = raw
+        elif p.accept("CREDENTIALS"):
+            p.take()
+            d["has_credentials"] = True
+        elif any(p.at(keyword) for keyword in CARRIED.values()):
+            key = p.take().value.lower()
+            d[key] = p.integer()
+        elif p.accept("STOP_ON_ERROR"):
+            d["stop_on_error"] = {"ON": True, "OFF": False}.get(p.take().value.upper())
+        elif p.at("SKIP") or p.at("IGNORE"):
+            words = [p.take().value.upper()]
+            if words[0] == "SKIP" or any(p.at(w) for w in ("PARSER", "CONSTRAINT", "ALL", "DUPLICATE")):
+                while p.peek() is not None and not p.at("ERRORS"):
+                    words.append(p.take().value.upper())
+                p.expect("ERRORS")
+                words.append("ERRORS")
+            d["errors"].append(" ".join(words))
+        elif p.accept("REPLACE"):
+            d["errors"].append("REPLACE")
+        else:
+            start = p.take()
+            rest = p.until([(k,) for k in _Parser.PRE])
+            d["other"].append(p.display([start] + rest))
+    p.expect("INTO")
+    d["target_kind"] = p.take().value.lower()
+    d["target"] = p.name()
+    d["format"] = "csv"
+    while p.peek() is not None:
+        if p.accept("FORMAT"):
+            d["format"] = p.take().value.lower()
+            if d["format"] == "json" and p.peek() is not None and p.peek().text == "(":
+                d["mapping"] = _mapping(p, p.group())
+        elif p.accept("FIELDS") or p.accept("COLUMNS"):
+            while True:
+                if p.accept("TERMINATED", "BY"):
+                    d["csv"]["fields_terminated_by"] = p.string()
+                elif p.accept("OPTIONALLY", "ENCLOSED", "BY") or p.accept("ENCLOSED", "BY"):
+                    d["csv"]["enclosed_by"] = p.string()
+                elif p.accept("ESCAPED", "BY"):
+                    d["csv"]["escaped_by"] = p.string()
+                else:
+                    break
+        elif p.accept("LINES"):
+            while True:
+                if p.accept("TERMINATED", "BY"):
+                    d["csv"]["lines_terminated_by"] = p.string()
+                elif p.accept("STARTING", "BY"):
+                    d["csv"]["lines_starting_by"] = p.string()
+                else:
+                    break
+        elif p.peek().text == "(" and d["format"] == "csv":
+            d["columns"] = [part[-1].text if part[-1].kind == "var" else part[-1].value for part in _split(p.group())]
+        elif p.accept("SET"):
+            d["set"] = _pairs(p, p.until([s for s in _Parser.EXPR if s != ("SET",)]))
+        elif p.accept("WHERE"):
+            tokens = p.until([s for s in _Parser.EXPR if s != ("WHERE",)])
+            d["where"] = (p.display(tokens), norm(tokens))
+        elif p.accept("ON", "DUPLICATE", "KEY", "UPDATE"):
+            d["odku"] = _pairs(p, p.until([s for s in _Parser.EXPR if s[0] != "ON"]))
+        else:
+            start = p.take()
+            d["other"].append(p.display([start] + p.until(_Parser.TAIL)))
+    return d
