@@ -29,7 +29,7 @@ import pymysql
 import pytest
 
 from tests.unit.grafana.grafana_sql import (
-    REPO, expand, grafana_session, insert_messages, load_builder, message_time, money, producer_messages, run,
+    expand, grafana_session, insert_messages, load_builder, message_time, money, producer_messages, run,
     table_ddl,
 )
 
