@@ -130,14 +130,17 @@ class ManagedObject:
         out["exists"] = True
         return sorted_state(out)
 
+    def progress(self) -> str:
+        """How far the plan got, for the message of a statement that failed."""
+        return f" after {len(self.executed)} successful statement(s)" if self.executed else " (nothing was changed)"
+
     def apply(self, plan: Sequence[Statement]) -> None:
         for stmt in plan:
             try:
                 self.conn.execute(stmt.sql, stmt.params)
             except MySQLError as exc:
                 message = describe_error(exc, self.params)
-                done = f" after {len(self.executed)} successful statement(s)" if self.executed else " (nothing was changed)"
-                raise ModuleError(scrub(f"{message} while running: {stmt.display()}{done}", stmt.secret_values())) from None
+                raise ModuleError(scrub(f"{message} while running: {stmt.display()}{self.progress()}", stmt.secret_values())) from None
             self.executed.append(stmt.display())
 
     def run(self) -> dict[str, Any]:

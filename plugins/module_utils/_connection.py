@@ -158,6 +158,10 @@ class Connection:
             rows = cur.fetchall() if cur.description else []
         return [dict(row) for row in rows]
 
+    def schema_exists(self, name: str) -> bool:
+        rows = self.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,))
+        return any(row["SCHEMA_NAME"] == name for row in rows)  # exact: MariaDB's catalog compares case-insensitively
+
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]] | None, int]:
         """Run one statement; return (rows or None when it returns no result set, rowcount).
 

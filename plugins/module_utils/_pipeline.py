@@ -41,6 +41,7 @@ class Pipeline(ManagedObject):
         self.database = validate_identifier(self.params["database"], "database name")
         self.name = validate_identifier(self.params["name"], "pipeline name")
         self.qname = quote_identifier(self.name, "pipeline name")
+        self.database_exists = False  # (read)
         self.definition: dict[str, Any] | None = None  # the server's, parsed (read)
         self.desired: dict[str, Any] = {}  # our rendering, parsed (plan)
         self.cursors: list[dict[str, Any]] = []
@@ -50,8 +51,8 @@ class Pipeline(ManagedObject):
 
     # -- read ------------------------------------------------------------------------------------
     def read(self) -> dict[str, Any] | None:
-        rows = self.conn.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (self.database,))
-        if not any(r["SCHEMA_NAME"] == self.database for r in rows):
+        self.database_exists = self.conn.schema_exists(self.database)
+        if not self.database_exists:
             return None
         self.conn.raw.select_db(self.database)
         rows = self.conn.query("SELECT PIPELINE_NAME, STATE FROM information_schema.PIPELINES WHERE DATABASE_NAME = %s AND "
@@ -97,10 +98,8 @@ class Pipeline(ManagedObject):
                          ("test_limit", 1), ("foreground_batches", 1)):
             if p[key] is not None and p[key] < low:
                 raise ModuleError(f"{key} must be at least {low}, got {p[key]}")
-        exists = before is not None or self.conn.query("SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                                                       (self.database,))
-        if not exists or not self.target_exists():
-            what = f"database {self.database!r}" if not exists else \
+        if not self.database_exists or not self.target_exists():  # read() looked the database up
+            what = f"database {self.database!r}" if not self.database_exists else \
                 f"target {'procedure' if p.get('procedure') else 'table'} {self.database}.{p.get('procedure') or p['table']}"
             if not self.module.check_mode:
                 raise ModuleError(f"{what} does not exist; create it before {where} (nothing was changed)")
@@ -184,8 +183,7 @@ class Pipeline(ManagedObject):
                 rows, count = self.conn.execute(stmt.sql, stmt.params)
             except MySQLError as exc:
                 message = scrub_text(describe_error(exc, self.params), stmt.secret_values() + self.secrets)
-                done = f" after {len(self.executed)} successful statement(s)" if self.executed else " (nothing was changed)"
-                raise ModuleError(f"{message} while running: {stmt.display()}{done}{self.restart(stopped)}") from None
+                raise ModuleError(f"{message} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}") from None
             self.executed.append(stmt.display())
             stopped = stopped or stmt.sql.startswith("STOP PIPELINE")
             if kind == "test":

@@ -30,10 +30,6 @@ class Table(ManagedObject):
         self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
         self.spec: dict[str, Any] | None = None
 
-    def database_exists(self) -> bool:
-        rows = self.conn.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (self.database,))
-        return any(row["SCHEMA_NAME"] == self.database for row in rows)
-
     def read(self) -> dict[str, Any] | None:
         state = read_table(self.conn, self.database, self.name)
         if state is not None:
@@ -65,7 +61,7 @@ class Table(ManagedObject):
             if drop_backup:
                 plan += [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]]
             return plan
-        if not self.database_exists():
+        if not self.conn.schema_exists(self.database):
             if not self.module.check_mode:
                 raise ModuleError(f"database {self.database!r} does not exist; create it first (singlestore_database)")
             # Check mode of a whole play: the database is only predicted by an earlier task.
