@@ -23,6 +23,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._connecti
     describe_error,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import IdentifierError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
     from pymysql.converters import escape_item
@@ -32,8 +33,6 @@ except ImportError:  # pragma: no cover - reported by connect()
 
     class MySQLError(Exception):  # type: ignore[no-redef]
         pass
-
-SECRET_PLACEHOLDER = "********"
 
 
 class ModuleError(Exception):
@@ -78,13 +77,6 @@ def _literal(value: Any) -> str:
     if escape_item is None:  # pragma: no cover
         return repr(value)
     return str(escape_item(value, "utf8mb4"))
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, SECRET_PLACEHOLDER)
-    return text
 
 
 def sorted_state(value: Any) -> Any:

@@ -16,7 +16,9 @@ import os
 import re
 import time
 import traceback
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
     from confluent_kafka import KafkaException, TopicCollection
@@ -41,7 +43,6 @@ else:
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-SECRET_PLACEHOLDER = "********"
 TOPIC_NAME_MAX_LENGTH = 249
 _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SERVER = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^\s,:\[\]]+):(\d{1,5})$")
@@ -76,13 +77,6 @@ def kafka_argument_spec() -> dict[str, dict[str, Any]]:
 
 def secrets_of(params: Mapping[str, Any]) -> list[str]:
     return [str(params[key]) for key in ("sasl_password", "ssl_key_password") if params.get(key)]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, SECRET_PLACEHOLDER)
-    return text
 
 
 def validate_topic_name(name: object) -> str:

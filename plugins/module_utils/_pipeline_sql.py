@@ -14,7 +14,8 @@ import json
 import re
 from typing import Any, Iterable, NamedTuple
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SECRET_PLACEHOLDER, Statement, _literal, scrub
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, _literal
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import SECRET_PLACEHOLDER, scrub
 
 # Settings ALTER PIPELINE changes in place (module option -> SQL keyword).
 TUNABLES = {

@@ -161,11 +161,11 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka im
     config_changes,
     kafka_argument_spec,
     normalize_config,
-    scrub,
     secrets_of,
     unknown_key_error,
     validate_topic_name,
 )
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 
 def plan_topic(name: str, before: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> list[dict[str, Any]]:

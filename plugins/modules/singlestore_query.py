@@ -97,8 +97,8 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import scrub
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, connect, describe_error
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
     from pymysql.err import MySQLError

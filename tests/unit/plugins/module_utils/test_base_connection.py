@@ -6,10 +6,11 @@ import ssl
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, scrub, sorted_state
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, sorted_state
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, build_ssl_context, connect_kwargs
 from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
     ALL_AT_LEVEL, compress, expand, normalise_privs, parse_level, quote_level)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 
 def test_secret_parameters_become_placeholders() -> None:

@@ -19,10 +19,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka im
     build_admin_config,
     config_changes,
     normalize_config,
-    scrub,
     secrets_of,
     validate_topic_name,
 )
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.modules import kafka_topic  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.modules.kafka_topic import (  # noqa: E402
     describe_operation,
