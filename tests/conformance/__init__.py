@@ -1,0 +1,1 @@
+"""Conformance corpora: what real servers printed, each case with its public source (see corpus.py)."""
