@@ -128,6 +128,21 @@ def describe_error(exc: BaseException, params: Mapping[str, Any]) -> str:
     return f"error talking to {where}: {text}"
 
 
+def memsql_version_tuple(text: str | None) -> tuple[int, ...]:
+    """``'8.9.24'`` -> ``(8, 9, 24)``; leading digits of each part only; ``()`` when there is none."""
+    parts = []
+    for part in str(text or "").strip().split("."):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
 class Connection:
     """A PyMySQL connection plus what the modules need to know about the server."""
 
@@ -140,6 +155,13 @@ class Connection:
     @property
     def is_singlestore(self) -> bool:
         return self.flavour == FLAVOUR_SINGLESTORE
+
+    def version_at_least(self, major: int, minor: int = 0) -> bool:
+        """Whether this is SingleStore ``major.minor`` or later (from ``@@memsql_version``; False on MySQL/MariaDB).
+
+        Feature gates use this, never ``VERSION()``: SingleStore reports a MySQL-compatible number there.
+        """
+        return self.is_singlestore and memsql_version_tuple(self.memsql_version) >= (major, minor)
 
     @property
     def label(self) -> str:

@@ -7,7 +7,8 @@ import ssl
 import pytest
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, sorted_state
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, build_ssl_context, connect_kwargs
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
+    FLAVOUR_MYSQL, FLAVOUR_SINGLESTORE, Connection, SingleStoreError, build_ssl_context, connect_kwargs, memsql_version_tuple)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
     ALL_AT_LEVEL, compress, expand, normalise_privs, parse_level, quote_level)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
@@ -69,3 +70,17 @@ def test_privilege_sets() -> None:
     assert compress({"SELECT"}, "database", frozenset()) == ["SELECT"]
     with pytest.raises(ValueError, match="backtick"):
         parse_level("re`tail.*")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("8.9.24", (8, 9, 24)), ("9.0.3-abc", (9, 0, 3)), ("9.1", (9, 1)), ("", ()), (None, ()), ("x.1", ()), ("10.0.0", (10, 0, 0)),
+])
+def test_memsql_version_tuple(text, expected) -> None:
+    assert memsql_version_tuple(text) == expected
+
+
+def test_version_at_least_is_false_on_mysql_and_compares_numerically() -> None:
+    assert Connection(None, FLAVOUR_SINGLESTORE, "8.9.24", "5.7.32").version_at_least(8, 9)
+    assert not Connection(None, FLAVOUR_SINGLESTORE, "8.9.24", "5.7.32").version_at_least(9, 0)
+    assert Connection(None, FLAVOUR_SINGLESTORE, "10.0.1", "5.7.32").version_at_least(9, 0)
+    assert not Connection(None, FLAVOUR_MYSQL, None, "10.11.6-MariaDB").version_at_least(0, 0)
