@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="send SET time_zone to MariaDB (default: accept and ignore it, as SingleStore does)")
     p.add_argument("--tls-cert", help="PEM certificate: offer TLS to clients (then MariaDB is reached over TLS too)")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    p.add_argument("--memsql-version", default=None,
+                   help="what @@memsql_version reports (default: the double's, 8.9.24); for testing version gates")
     p.add_argument("--log-level", default="INFO", help="DEBUG logs every statement (default %(default)s)")
     return p.parse_args(argv)
 
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     # asyncio warns "returning true from eof_received() has no effect when using ssl" for every TLS client
     logging.getLogger("asyncio").setLevel(logging.ERROR)
 
+    from .rewrite import SINGLESTORE_VARIABLES
     from .server import Config, DoubleServer
+
+    if args.memsql_version:
+        SINGLESTORE_VARIABLES["memsql_version"] = args.memsql_version
 
     try:
         secrets = json.loads(args.secrets_file.read_text())

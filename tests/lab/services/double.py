@@ -49,6 +49,7 @@ class Double(ProcessService):
                 sys.executable, "-m", "tests.lab.double", "--host", HOST, "--port", str(port),
                 "--mariadb-host", HOST, "--mariadb-port", str(mariadb.port), "--admin-user", "root",
                 "--secrets-file", str(mariadb.secrets_file), "--state-dir", str(self.dir / "state"),
+                *(["--memsql-version", version] if (version := self.ctx.environ.get("LAB_DOUBLE_MEMSQL_VERSION", "").strip()) else []),
             ],
             self.dir / "double.log", env=env, port=port,
         )
