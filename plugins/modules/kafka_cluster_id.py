@@ -16,14 +16,14 @@ description:
     starts with C(-) or is one of Kafka's reserved ids (all zeros, or 1). Source: apache/kafka,
     C(clients/src/main/java/org/apache/kafka/common/Uuid.java) (C(randomUuid), C(toString), C(fromString))."
   - An existing file is never rewritten and its id never regenerated, because a KRaft log directory formatted
-    with one cluster id does not start with another. An existing id that starts with C(-) is kept: Kafka accepts
-    it, and the image formats storage with C(--cluster-id=<id>) as one argument.
+    with one cluster id does not start with another. An existing id that starts with C(-) is kept, since Kafka accepts
+    it, and apache/kafka's image (like the lab's stand-in) formats storage with C(--cluster-id=<id>) as one argument.
   - An existing file that does not hold a 22-character base64url id (surrounding whitespace ignored) is an
     error that names the file and the rule, without printing the file's content; nothing is changed.
   - A new file is written under a temporary name in the same directory and linked into place, so it is never
     half-written and an id written meanwhile by someone else is kept rather than replaced. It is created with
     mode C(0600), owned by the user the module runs as.
-  - Not part of the C(kafka) action group: it takes no connection options.
+  - Not part of the C(kafka) action group, because it takes no connection options.
 options:
   path:
     description:
@@ -47,9 +47,9 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 seealso:
-  - name: Kafka KRaft storage formatting
-    description: C(kafka-storage.sh random-uuid) and C(format --cluster-id).
-    link: https://kafka.apache.org/documentation/#kraft_storage
+  - name: Kafka's Uuid class
+    description: How Kafka makes (C(randomUuid)), prints (C(toString)) and reads (C(fromString)) the ids.
+    link: https://github.com/apache/kafka/blob/trunk/clients/src/main/java/org/apache/kafka/common/Uuid.java
 """
 
 EXAMPLES = r"""
