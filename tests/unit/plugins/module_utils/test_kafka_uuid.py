@@ -59,7 +59,7 @@ def assert_kafka_random_uuid(text: str) -> None:
 
 
 def test_1000_generated_ids_have_kafkas_shape_and_rule() -> None:
-    ids = [new_cluster_id() for _ in range(1000)]
+    ids = [new_cluster_id() for dummy in range(1000)]
     for cluster_id in ids:
         assert_kafka_random_uuid(cluster_id)
         assert is_valid(cluster_id)
