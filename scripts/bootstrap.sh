@@ -26,6 +26,8 @@ apt_wanted=()
 command -v java >/dev/null || apt_wanted+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || apt_wanted+=(maven)
 command -v mariadbd >/dev/null || apt_wanted+=(mariadb-server mariadb-client)
+# The lab MariaDB loads its time zone tables from here (named zones in CONVERT_TZ, as on SingleStore).
+[ -e /usr/share/zoneinfo/Europe/Paris ] || apt_wanted+=(tzdata)
 command -v openssl >/dev/null || apt_wanted+=(openssl)
 command -v unzip >/dev/null || apt_wanted+=(unzip)
 command -v ss >/dev/null || apt_wanted+=(iproute2)

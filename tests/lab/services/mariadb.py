@@ -1,10 +1,12 @@
-"""MariaDB from Debian with its data dir in the state dir, TLS from the lab CA, a generated root password."""
+"""MariaDB from Debian with its data dir in the state dir, TLS from the lab CA, a generated root password,
+and the time zone tables loaded, so named zones work as on SingleStore."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,9 @@ from ..core import (
 from ..tls import ensure_tls
 
 INSTALL_HINT = "apt-get install mariadb-server"
+# The system's IANA time zone files (Debian's tzdata), which mariadb-tzinfo-to-sql turns into SQL.
+ZONEINFO = Path("/usr/share/zoneinfo")
+TZDATA_HINT = "apt-get install tzdata"
 SECRET_KEY = "mariadb_root_password"
 # Unix sockets paths are limited to 108 bytes by the kernel (sun_path).
 MAX_SOCKET_PATH = 107
@@ -75,6 +80,7 @@ class MariaDB(ProcessService):
         )
         self.wait_for(self._socket_accepts, "accept connections on its socket", self.start_timeout)
         self._secure_root(password)
+        self._ensure_time_zones(password)
 
     def _ensure_datadir(self, install_db: str) -> Path:
         """Initialise under a temporary name and rename, so a half-done install is never used."""
@@ -91,11 +97,11 @@ class MariaDB(ProcessService):
         os.rename(tmp, data)
         return data
 
-    def _connect_socket(self, password: str | None) -> Any:
+    def _connect_socket(self, password: str | None, **extra: Any) -> Any:
         import pymysql
 
         return pymysql.connect(
-            unix_socket=str(self.socket_path), user="root", password=password or "", connect_timeout=3
+            unix_socket=str(self.socket_path), user="root", password=password or "", connect_timeout=3, **extra
         )
 
     def _socket_accepts(self) -> bool:
@@ -138,6 +144,64 @@ class MariaDB(ProcessService):
             for host in ("localhost", "127.0.0.1"):
                 cur.execute("ALTER USER 'root'@%s IDENTIFIED BY %s", (host, password))
             cur.execute("FLUSH PRIVILEGES")
+
+    def time_zones_loaded(self, password: str) -> bool:
+        """Whether the server knows named time zones (``mysql.time_zone_name`` has rows)."""
+        with self._connect_socket(password) as conn, conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM mysql.time_zone_name")
+            row = cur.fetchone()
+            return bool(row and row[0] > 0)
+
+    def _ensure_time_zones(self, password: str) -> None:
+        """Load the time zone tables when they are empty, so ``CONVERT_TZ(..., 'UTC', 'Europe/Paris')`` works.
+
+        SingleStore knows IANA zone names by itself (docs v9.1, CONVERT_TZ:
+        https://docs.singlestore.com/db/v9.1/reference/sql-reference/date-and-time-functions/convert-tz/);
+        MariaDB only once ``mysql.time_zone*`` are filled, and returns NULL for a named zone until then.
+        ``mariadb-install-db`` leaves them empty. Checked at every start (one COUNT), so a data dir made
+        before this existed gets them at its next start. The SQL of ``mariadb-tzinfo-to-sql`` goes to the
+        server over its socket inside the SQL protocol, like the password: nothing secret on a command line.
+        """
+        if self.time_zones_loaded(password):
+            return
+        tzinfo = require_tool("mariadb-tzinfo-to-sql", "apt-get install mariadb-client")
+        if not (ZONEINFO / "Europe" / "Paris").is_file():
+            self.stop()
+            raise LabError(f"no time zone files in {ZONEINFO} (MariaDB needs them for named zones); {TZDATA_HINT}")
+        self.ctx.log(f"loading the time zone tables from {ZONEINFO}")
+        try:
+            done = subprocess.run([tzinfo, str(ZONEINFO)], capture_output=True, check=False, timeout=300)
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.stop()
+            raise LabError(f"mariadb-tzinfo-to-sql failed: {exc}") from None
+        # Its stderr lists the files it skips (leap-seconds.list, zone1970.tab, ...): keep it in the log.
+        with open(self.dir / "mariadb.out", "ab") as log:
+            log.write(b"\n--- lab: mariadb-tzinfo-to-sql " + str(ZONEINFO).encode() + b"\n" + done.stderr)
+        if done.returncode != 0 or not done.stdout:
+            self.stop()
+            raise LabError(f"mariadb-tzinfo-to-sql {ZONEINFO} failed with exit code {done.returncode}; "
+                           f"see {self.dir / 'mariadb.out'}")
+        self._run_script(password, done.stdout.decode())
+        if not self.time_zones_loaded(password):
+            self.stop()
+            raise LabError("the time zone tables are still empty after loading them; see "
+                           f"{self.dir / 'mariadb.log'}")
+
+    def _run_script(self, password: str, sql: str) -> None:
+        """Run a multi-statement SQL script in the ``mysql`` schema, as ``mariadb mysql < script`` would."""
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        # The script names the tables without a schema and reads DATABASE(): run it in `mysql`.
+        with self._connect_socket(password, database="mysql", client_flag=CLIENT.MULTI_STATEMENTS,
+                                  read_timeout=300, write_timeout=300) as conn, conn.cursor() as cur:
+            try:
+                cur.execute(sql)
+                while cur.nextset():
+                    pass
+            except pymysql.err.MySQLError as exc:
+                self.stop()
+                raise LabError(f"loading the time zone tables failed: {exc.args[-1]}") from None
 
     def conn_params(self) -> dict[str, Any]:
         return {"host": HOST, "port": self.port, "user": "root", "password": self.password()}

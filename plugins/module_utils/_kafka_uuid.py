@@ -1,0 +1,86 @@
+# Copyright: transactions_st maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kafka cluster ids made and checked the way Kafka itself does it.
+
+The rules come from Apache Kafka's ``org.apache.kafka.common.Uuid``
+(repository apache/kafka, ``clients/src/main/java/org/apache/kafka/common/Uuid.java``):
+
+- ``randomUuid()`` takes a ``java.util.UUID.randomUUID()`` (a version 4, variant 2 UUID: 122
+  random bits) and draws again while the result is one of the reserved ids (``ZERO_UUID``,
+  ``ONE_UUID``) or its string starts with ``-``;
+- ``toString()`` is the 16 bytes in base64url without padding: 22 characters;
+- ``fromString()`` accepts at most 24 characters that base64url-decode to exactly 16 bytes.
+
+``kafka-storage.sh random-uuid`` prints such an id. 16 plain random bytes are not enough: one id in
+64 starts with ``-``, which a command line that passes ``--cluster-id <id>`` as two arguments reads
+as an option.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+
+# What Uuid.toString() prints: base64url (RFC 4648 section 5) of 16 bytes, no padding.
+CLUSTER_ID_LENGTH = 22
+_SHAPE = re.compile(r"\A[A-Za-z0-9_-]{22}\Z")
+
+# Uuid.RESERVED: ZERO_UUID = Uuid(0, 0) and ONE_UUID = Uuid(0, 1), as 16 big-endian bytes.
+RESERVED = frozenset((bytes(16), bytes(15) + b"\x01"))
+
+
+def encode(raw: bytes) -> str:
+    """Uuid.toString(): base64url of the 16 bytes without the ``==`` padding."""
+    if len(raw) != 16:
+        raise ValueError(f"a Kafka Uuid is 16 bytes, got {len(raw)}")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode(cluster_id: str) -> bytes:
+    """The 16 bytes of a 22-character id, or ValueError saying what is wrong with it.
+
+    The message never repeats the value: a file holding something else may hold anything.
+    """
+    rule = (f"a Kafka cluster id is {CLUSTER_ID_LENGTH} base64url characters (A-Z, a-z, 0-9, '-', '_') "
+            "as kafka-storage.sh random-uuid prints it")
+    if not isinstance(cluster_id, str):
+        raise ValueError(f"{rule}; got a {type(cluster_id).__name__}")
+    if len(cluster_id) != CLUSTER_ID_LENGTH:
+        raise ValueError(f"{rule}; got {len(cluster_id)} characters")
+    if not _SHAPE.match(cluster_id):
+        raise ValueError(f"{rule}; got characters outside that alphabet")
+    # Every 22 base64url characters decode to 16 bytes (the last character's 4 spare bits are
+    # ignored, as Java's Base64 URL decoder that Uuid.fromString() uses ignores them).
+    return base64.urlsafe_b64decode(cluster_id + "==")
+
+
+def is_valid(cluster_id: str) -> bool:
+    """Whether Kafka's Uuid.fromString() takes ``cluster_id`` as a 22-character id."""
+    try:
+        decode(cluster_id)
+    except ValueError:
+        return False
+    return True
+
+
+def _version4(raw: bytes) -> bytes:
+    """What java.util.UUID.randomUUID() does to 16 random bytes: version 4, IETF variant."""
+    out = bytearray(raw)
+    out[6] = (out[6] & 0x0F) | 0x40
+    out[8] = (out[8] & 0x3F) | 0x80
+    return bytes(out)
+
+
+def new_cluster_id(random_bytes=os.urandom) -> str:
+    """A new cluster id as Uuid.randomUuid() makes it.
+
+    ``random_bytes(n)`` supplies the randomness (``os.urandom`` by default, the same source as
+    Python's ``uuid.uuid4()``); tests pass their own to exercise the redraw.
+    """
+    while True:
+        raw = _version4(random_bytes(16))
+        text = encode(raw)
+        # A version 4 UUID is never ZERO_UUID or ONE_UUID; the check is Kafka's, kept as it is.
+        if raw not in RESERVED and not text.startswith("-"):
+            return text
