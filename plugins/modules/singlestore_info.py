@@ -150,6 +150,7 @@ class Gatherer:
                     continue
                 state.pop("database", None)
                 state.pop("name", None)
+                state.pop("_rowstore", None)
                 if self.exact:
                     state["rows"] = int(self.conn.query(f"SELECT COUNT(*) AS n FROM {quote_qualified(database, row['TABLE_NAME'])}", ())[0]["n"])
                 tables[row["TABLE_NAME"]] = state
