@@ -155,6 +155,12 @@ def _parse_column(item: str) -> dict[str, Any]:
     toks = _tokens(item)
     name = _unquote(toks[0])
     type_toks, i = [], 1
+    if len(toks) > 1 and toks[1].upper() == "AS":
+        # a computed column, `c` AS <expression> PERSISTED <type> (CREATE TABLE grammar): its type follows PERSISTED
+        persisted = next((j for j in range(2, len(toks)) if toks[j].upper() == "PERSISTED"), None)
+        if persisted is None:
+            raise SpecError(f"computed column {name!r} in the definition has no PERSISTED type")
+        i = persisted + 1
     while i < len(toks) and toks[i].upper() not in _COLUMN_STOP:
         type_toks.append(toks[i])
         i += 1
@@ -222,6 +228,8 @@ def spec_from_definition(text: str) -> dict[str, Any]:
             spec["shard_key"] = _paren_columns(item)
         elif upper.startswith("SORT KEY") or (upper.startswith("KEY") and "CLUSTERED COLUMNSTORE" in upper):
             spec["sort_key"] = _paren_columns(item)
+        elif upper_nc.startswith("UNIQUE") and _key_name(item) == "PRIMARY":
+            spec["primary_key"] = _paren_columns(item)      # a columnstore primary key as SHOW CREATE TABLE prints it
         elif upper_nc.startswith("UNIQUE"):
             spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=True))
         elif upper.startswith(("KEY", "INDEX")):
