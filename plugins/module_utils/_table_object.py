@@ -110,12 +110,17 @@ class Table(ManagedObject):
             names = ", ".join(key["name"] for key in changed_keys)
             raise ModuleError(f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them")
         refused = self.refused_alters(spec, before, changed_keys)
+        final = [msg for msg, rebuild_helps in refused if not rebuild_helps]
+        if final:
+            raise ModuleError(f"table {self.database}.{self.name}: SingleStore refuses " + "; ".join(final)
+                              + ". Nothing was changed: change the key in the task.", refused=final)
         if refused:
             if self.params["rebuild"]:
                 return self.rebuild_plan(spec, before, drop_backup) + drop_backups
-            raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(refused)
+            messages = [msg for msg, _ in refused]
+            raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(messages)
                               + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
-                              "(rows copied, the old table kept as a backup).", refused=refused)
+                              "(rows copied, the old table kept as a backup).", refused=messages)
         specs, params = self.alter_specs(spec, before, drifted, changed_keys)
         plan = [Statement(f"ALTER TABLE {self.target} " + ", ".join(specs), tuple(params))] if specs else []
         return plan + drop_backups
@@ -160,8 +165,10 @@ class Table(ManagedObject):
                           "by hand, then leave the option out of the task or rebuild the table yourself.",
                           unreadable=unreadable)
 
-    def refused_alters(self, spec: dict[str, Any], before: dict[str, Any], changed_keys: list[dict[str, Any]]) -> list[str]:
-        """The key changes of the planned ALTER TABLE that SingleStore refuses, each with the rule and what to do."""
+    def refused_alters(self, spec: dict[str, Any], before: dict[str, Any],
+                       changed_keys: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+        """The key changes of the planned ALTER TABLE that SingleStore refuses: (what and which rule, whether a rebuild,
+        which creates the table anew with the key, avoids the refusal)."""
         if not self.conn.is_singlestore:
             return []
         storage = before.get("storage")
@@ -173,18 +180,18 @@ class Table(ManagedObject):
             label = f"key {key['name']!r} {tuple(key['columns'])}"
             old = current.get(key["name"])
             if columnstore and (key["unique"] or (old is not None and old["unique"])):
-                out.append(f"{label}: {UNIQUE_ON_COLUMNSTORE}")
+                out.append((f"{label}: {UNIQUE_ON_COLUMNSTORE}", True))
             if columnstore and len(key["columns"]) > MAX_COLUMNSTORE_KEY_COLUMNS:
-                out.append(f"{label}: a columnstore key holds at most {MAX_COLUMNSTORE_KEY_COLUMNS} columns")
+                out.append((f"{label}: a columnstore key holds at most {MAX_COLUMNSTORE_KEY_COLUMNS} columns", False))
             if key["unique"] and storage not in (None, "reference"):
                 shard = before.get("shard_key")
                 if shard is None:
-                    out.append(f"{label}: the table's shard key cannot be read back, so the rule that {UNIQUE_WITHOUT_SHARD} "
-                               "cannot be checked")
+                    out.append((f"{label}: the table's shard key cannot be read back, so the rule that {UNIQUE_WITHOUT_SHARD} "
+                                "cannot be checked", False))
                 else:
                     missing = [col for col in shard if col not in key["columns"]]
                     if missing:
-                        out.append(f"{label}: {UNIQUE_WITHOUT_SHARD}; it lacks {', '.join(missing)}")
+                        out.append((f"{label}: {UNIQUE_WITHOUT_SHARD}; it lacks {', '.join(missing)}", False))
         return out
 
     def alter_specs(self, spec: dict[str, Any], before: dict[str, Any], drifted: dict[str, list[str]],

@@ -183,3 +183,11 @@ def test_a_reference_table_without_primary_key_is_refused_before_create() -> Non
     with pytest.raises(ModuleError, match="a reference table needs a primary_key"):
         plan(conn, columns=[{"name": "a", "type": INT}], storage="reference")
     assert rule.source["url"].endswith("distributed-sql-surface-area/")
+
+
+def test_rebuild_does_not_get_round_a_rule_a_new_table_would_break_too() -> None:
+    """A unique key without the shard-key columns is refused by CREATE TABLE as well: no rebuild is planned for it."""
+    conn = rowstore_conn()
+    with pytest.raises(ModuleError, match="SingleStore refuses key 'u_v' .*lacks id.*change the key in the task"):
+        plan(conn, columns=ROWSTORE, keys=[{"name": "u_v", "columns": ["v"], "unique": True}], rebuild=True)
+    assert not any(q.startswith(("CREATE", "DROP", "ALTER")) for q in conn.queries)
