@@ -117,7 +117,7 @@ class Table(ManagedObject):
         if refused:
             if self.params["rebuild"]:
                 return self.rebuild_plan(spec, before, drop_backup) + drop_backups
-            messages = [msg for msg, _ in refused]
+            messages = [msg for msg, _rebuild_helps in refused]
             raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(messages)
                               + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
                               "(rows copied, the old table kept as a backup).", refused=messages)
