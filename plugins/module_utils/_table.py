@@ -20,6 +20,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
     quote_qualified,
     validate_identifier,
 )
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import ShowCreateError, parse_show_create_table
 
 STORAGE_KINDS = ("columnstore", "rowstore", "reference")
 _STORAGE_PREFIX = {None: "", "columnstore": "", "rowstore": "ROWSTORE ", "reference": "REFERENCE "}
@@ -66,10 +67,22 @@ def check_key_columns(spec: dict[str, Any]) -> None:
             if col not in names:
                 raise SpecError(f"{label} names column {col!r}, which is not in the table's columns")
     if spec["storage"] == "reference":
+        # "Reference tables must have explicit primary keys"
+        # (https://docs.singlestore.com/db/v9.1/introduction/distributed-architecture/distributed-sql-surface-area/, 9.1)
         if not spec["primary_key"]:
             raise SpecError("a reference table needs a primary_key")
         if spec["shard_key"]:
             raise SpecError("a reference table takes no shard_key")
+    if spec["shard_key"]:
+        # "Sharded tables do not support unique keys (unless the unique key contains all columns of the shard key)"
+        # (same page); the primary key is a unique key.
+        uniques = ([("primary_key", spec["primary_key"])] if spec["primary_key"] else [])
+        uniques += [(f"unique key {key['name']!r}", key["columns"]) for key in spec["keys"] if key["unique"]]
+        for label, cols in uniques:
+            missing = [col for col in spec["shard_key"] if col not in cols]
+            if missing:
+                raise SpecError(f"{label} {list(cols)} must contain every shard_key column (SingleStore refuses it): "
+                                f"missing {', '.join(missing)}")
 
 
 # -- CREATE TABLE text -----------------------------------------------------------------------
@@ -142,6 +155,12 @@ def _parse_column(item: str) -> dict[str, Any]:
     toks = _tokens(item)
     name = _unquote(toks[0])
     type_toks, i = [], 1
+    if len(toks) > 1 and toks[1].upper() == "AS":
+        # a computed column, `c` AS <expression> PERSISTED <type> (CREATE TABLE grammar): its type follows PERSISTED
+        persisted = next((j for j in range(2, len(toks)) if toks[j].upper() == "PERSISTED"), None)
+        if persisted is None:
+            raise SpecError(f"computed column {name!r} in the definition has no PERSISTED type")
+        i = persisted + 1
     while i < len(toks) and toks[i].upper() not in _COLUMN_STOP:
         type_toks.append(toks[i])
         i += 1
@@ -209,6 +228,8 @@ def spec_from_definition(text: str) -> dict[str, Any]:
             spec["shard_key"] = _paren_columns(item)
         elif upper.startswith("SORT KEY") or (upper.startswith("KEY") and "CLUSTERED COLUMNSTORE" in upper):
             spec["sort_key"] = _paren_columns(item)
+        elif upper_nc.startswith("UNIQUE") and _key_name(item) == "PRIMARY":
+            spec["primary_key"] = _paren_columns(item)      # a columnstore primary key as SHOW CREATE TABLE prints it
         elif upper_nc.startswith("UNIQUE"):
             spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=True))
         elif upper.startswith(("KEY", "INDEX")):
@@ -225,8 +246,37 @@ def spec_from_definition(text: str) -> dict[str, Any]:
 
 # -- catalog --------------------------------------------------------------------------------
 
+# Which rows of information_schema.STATISTICS stand for a shard or sort key. SingleStore documents SHOW INDEX
+# (whose rows are STATISTICS' rows) naming a columnstore shard key "__SHARDKEY" with Index_type "METADATA_ONLY"
+# (https://docs.singlestore.com/cloud/reference/sql-reference/show-commands/show-index-show-indexes-show-keys/,
+# cloud); SingleStore's own troubleshooting queries select INDEX_TYPE = 'SHARD' and 'CLUSTERED COLUMNSTORE'
+# (singlestore-labs/spaces-notebooks, notebooks/performance-troubleshooting/assets/DB_PERFORMANCE_TROUBLESHOOT_QUERIES.csv).
+# Either shape is read; SHOW CREATE TABLE is read first and the two must agree.
+SHARD_INDEX_NAME = "__SHARDKEY"
+_SHARD_TYPES = ("SHARD",)
+_SORT_TYPES = ("CLUSTERED COLUMNSTORE",)
+
+
+def show_create_text(conn: Any, database: str, name: str) -> str | None:
+    """The ``Create Table`` text of SHOW CREATE TABLE, or None when the server returned none."""
+    rows = conn.query(f"SHOW CREATE TABLE {quote_qualified(database, name)}", ())
+    if not rows:
+        return None
+    row = rows[0]
+    value = row.get("Create Table") if "Create Table" in row else list(row.values())[-1]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value) if value is not None else None
+
+
 def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
-    """The table as the catalog reports it, or None."""
+    """The table as the catalog reports it, or None.
+
+    On SingleStore the shard key, sort key and storage kind come from SHOW CREATE TABLE (its documented
+    printed forms, ``_table_sql``), checked against ``information_schema.STATISTICS``/``TABLES``. A fact
+    neither source states, or on which they disagree, is not guessed: it is left ``None`` and named in
+    ``state['unreadable']`` (fact -> why), and the plan refuses to act on it.
+    """
     tables = [row for row in conn.query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
                                         (database, name)) if row.get("TABLE_NAME") == name]
     if not tables:
@@ -246,32 +296,87 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
             entry["columns"].append(row["COLUMN_NAME"])
     state: dict[str, Any] = dict(database=database, name=name, columns=columns, primary_key=[], keys=[],
                                  shard_key=None, sort_key=None, storage=None, rows=tables[0].get("TABLE_ROWS"))
-    if conn.is_singlestore:
-        state["shard_key"], state["sort_key"] = [], []
+    if not conn.is_singlestore:
+        for index_name, entry in sorted(indexes.items()):
+            if index_name == "PRIMARY":
+                state["primary_key"] = entry["columns"]
+            else:
+                state["keys"].append(dict(name=index_name, columns=entry["columns"], unique=entry["unique"]))
+        return state
+    return _singlestore_keys(state, indexes, tables[0], show_create_text(conn, database, name))
+
+
+def _singlestore_keys(state: dict[str, Any], indexes: dict[str, dict[str, Any]], table_row: dict[str, Any],
+                      text: str | None) -> dict[str, Any]:
+    """Fill storage, primary/shard/sort keys and keys of a SingleStore table from SHOW CREATE TABLE and STATISTICS."""
+    unreadable: dict[str, str] = {}
+    parsed: dict[str, Any] | None = None
+    try:
+        parsed = parse_show_create_table(text) if text else None
+    except ShowCreateError as exc:
+        unreadable["show_create_table"] = str(exc)
+    if text is None:
+        unreadable["show_create_table"] = "SHOW CREATE TABLE returned no text"
+    stat_shard = next((e["columns"] for n, e in sorted(indexes.items()) if e["type"] in _SHARD_TYPES or n == SHARD_INDEX_NAME), None)
+    sort_name, stat_sort = next(((n, e["columns"]) for n, e in sorted(indexes.items()) if e["type"] in _SORT_TYPES), (None, None))
+
+    catalog_storage = storage_of(table_row)
+    if parsed and catalog_storage is not None and table_row.get("DISTRIBUTED") is None and parsed["storage"] == "reference":
+        catalog_storage = "reference"      # a TABLES view without DISTRIBUTED cannot tell reference tables apart
+    storage = parsed["storage"] if parsed else catalog_storage
+    if parsed and catalog_storage is not None and parsed["storage"] != catalog_storage:
+        unreadable["storage"] = (f"SHOW CREATE TABLE says {parsed['storage']} but information_schema.TABLES says {catalog_storage}")
+        storage = None
+    elif storage is None:
+        unreadable["storage"] = "neither SHOW CREATE TABLE nor information_schema.TABLES (STORAGE_TYPE) states it"
+    state["storage"] = storage
+    rowstore = parsed["rowstore"] if parsed else "ROWSTORE" in str(table_row.get("STORAGE_TYPE") or "").upper()
+
+    state["primary_key"] = (parsed["primary_key"] if parsed and parsed["primary_key"] else
+                            indexes.get("PRIMARY", {}).get("columns", []))
+    lookalike = [key for key in (parsed["keys"] if parsed else []) if key["unique"] and key["name"].strip("_").upper() == "PRIMARY"]
+    if not state["primary_key"] and lookalike:
+        # SingleStore's own notebooks print a unique key `__PRIMARY` (notebook_kai_unique_dunder_primary): whether the
+        # server means it as the primary key is not documented, so a task managing primary_key must not decide on it.
+        unreadable["primary_key"] = (f"SHOW CREATE TABLE prints no primary key but a unique key {lookalike[0]['name']!r} "
+                                     f"on {lookalike[0]['columns']}")
+        state["primary_key"] = None
+
+    if storage == "reference":
+        state["shard_key"] = None          # reference tables are copied to every node and take no shard key
+    elif parsed is not None and parsed["shard_key"] is not None:
+        state["shard_key"] = parsed["shard_key"]
+        if stat_shard is not None and stat_shard != parsed["shard_key"]:
+            unreadable["shard_key"] = (f"SHOW CREATE TABLE shows SHARD KEY {parsed['shard_key']} but information_schema.STATISTICS "
+                                       f"shows {stat_shard}")
+            state["shard_key"] = None
+    elif stat_shard is not None:
+        state["shard_key"] = stat_shard
+    elif storage is not None:
+        unreadable["shard_key"] = ("SHOW CREATE TABLE prints no SHARD KEY clause and information_schema.STATISTICS has no "
+                                   "shard-key rows")
+
+    if storage is None or rowstore:
+        state["sort_key"] = None           # rowstore tables have no sort key
+    elif parsed is not None and parsed["sort_key"] is not None:
+        state["sort_key"] = parsed["sort_key"]
+    elif stat_sort is not None:
+        state["sort_key"] = stat_sort
+    else:
+        unreadable["sort_key"] = ("SHOW CREATE TABLE prints no SORT KEY (nor KEY ... USING CLUSTERED COLUMNSTORE) and "
+                                  "information_schema.STATISTICS has no sort-key rows")
+
+    hidden = {"PRIMARY", SHARD_INDEX_NAME, sort_name}
+    keys = {key["name"]: key for key in (parsed["keys"] if parsed else [])}
     for index_name, entry in sorted(indexes.items()):
-        if conn.is_singlestore and entry["type"] == "SHARD":
-            state["shard_key"] = entry["columns"]
-        elif conn.is_singlestore and entry["type"] == "CLUSTERED COLUMNSTORE":
-            state["sort_key"] = entry["columns"]
-        elif index_name == "PRIMARY":
-            state["primary_key"] = entry["columns"]
-        else:
-            state["keys"].append(dict(name=index_name, columns=entry["columns"], unique=entry["unique"]))
-    if conn.is_singlestore:
-        state["storage"] = storage_of(tables[0])
-        if "DISTRIBUTED" not in tables[0] and state["storage"] is not None and is_reference(conn, database, name):
-            state["storage"] = "reference"
+        if index_name in hidden or index_name in keys or entry["type"] in _SHARD_TYPES + _SORT_TYPES:
+            continue
+        keys[index_name] = dict(name=index_name, columns=entry["columns"], unique=entry["unique"])
+    state["keys"] = [keys[n] for n in sorted(keys)]
+    state["_rowstore"] = bool(rowstore)    # internal: a ROWSTORE REFERENCE table is "reference" but not columnstore
+    if unreadable:
+        state["unreadable"] = unreadable
     return state
-
-
-def is_reference(conn: Any, database: str, name: str) -> bool:
-    """Whether the first line of SHOW CREATE TABLE says REFERENCE (for servers whose TABLES view has no DISTRIBUTED column)."""
-    rows = conn.query(f"SHOW CREATE TABLE {quote_qualified(database, name)}", ())
-    if not rows:
-        return False
-    text = str(rows[0].get("Create Table") or list(rows[0].values())[-1])
-    header = text.split("(", 1)[0].upper()
-    return "REFERENCE" in header.split()
 
 
 def storage_of(row: dict[str, Any]) -> str | None:

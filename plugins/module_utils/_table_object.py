@@ -15,6 +15,18 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._table im
     spec_from_definition, spec_from_options)
 
 SINGLESTORE_ONLY = ("shard_key", "sort_key", "storage")
+STRUCTURAL = ("primary_key", "shard_key", "sort_key", "storage")
+
+# What SingleStore refuses in ALTER TABLE, checked in the plan so that nothing runs when the server would refuse
+# a statement half-way through a plan. Each rule cites the page that states it.
+UNIQUE_ON_COLUMNSTORE = ("SingleStore does not add or alter a unique key on an existing columnstore table "
+                         "(\"Adding or altering a unique index is not supported on existing columnstore tables\", "
+                         "https://docs.singlestore.com/cloud/reference/sql-reference/data-definition-language-ddl/create-index/)")
+UNIQUE_WITHOUT_SHARD = ("a unique key of a sharded table must contain every column of the shard key "
+                        "(https://docs.singlestore.com/db/v9.1/reference/troubleshooting-reference/query-errors/"
+                        "why-do-i-get-errors-about-unique-keys/)")
+# "the maximum number of columns an index can contain is 32" (same CREATE INDEX page, on columnstore hash indexes)
+MAX_COLUMNSTORE_KEY_COLUMNS = 32
 
 
 class Table(ManagedObject):
@@ -29,11 +41,14 @@ class Table(ManagedObject):
         self.target = quote_qualified(self.database, self.name)
         self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
         self.spec: dict[str, Any] | None = None
+        self.rebuilding = False
+        self.before_rowstore = False
 
     def read(self) -> dict[str, Any] | None:
         state = read_table(self.conn, self.database, self.name)
         if state is not None:
             state.pop("rows", None)
+            self.before_rowstore = bool(state.pop("_rowstore", False))
             state["backups"] = list_backups(self.conn, self.database, self.name)
         return state
 
@@ -72,6 +87,7 @@ class Table(ManagedObject):
             sql, params = create_sql(spec, self.database, self.name, self.conn.is_singlestore)
             return [Statement(sql, tuple(params))]
         drop_backups = [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]] if drop_backup else []
+        self.refuse_unreadable(spec, before)
         structural = self.structural_drift(spec, before)
         current_cols = {col["name"]: col for col in before["columns"]}
         drifted = {col["name"]: column_differences(col, current_cols[col["name"]])
@@ -93,18 +109,89 @@ class Table(ManagedObject):
         if changed_keys and not self.params["allow_alter"]:
             names = ", ".join(key["name"] for key in changed_keys)
             raise ModuleError(f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them")
+        refused = self.refused_alters(spec, before, changed_keys)
+        final = [msg for msg, rebuild_helps in refused if not rebuild_helps]
+        if final:
+            raise ModuleError(f"table {self.database}.{self.name}: SingleStore refuses " + "; ".join(final)
+                              + ". Nothing was changed: change the key in the task.", refused=final)
+        if refused:
+            if self.params["rebuild"]:
+                return self.rebuild_plan(spec, before, drop_backup) + drop_backups
+            messages = [msg for msg, _rebuild_helps in refused]
+            raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(messages)
+                              + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
+                              "(rows copied, the old table kept as a backup).", refused=messages)
         specs, params = self.alter_specs(spec, before, drifted, changed_keys)
         plan = [Statement(f"ALTER TABLE {self.target} " + ", ".join(specs), tuple(params))] if specs else []
         return plan + drop_backups
 
+    def wanted(self, spec: dict[str, Any], option: str) -> Any:
+        """What the task asks for ``option`` (None: not managed)."""
+        wanted = spec.get(option)
+        if option == "storage" and wanted is None and spec.get("definition") and self.conn.is_singlestore:
+            wanted = "columnstore"  # a plain CREATE TABLE is a columnstore table on SingleStore >= 7.3
+        return wanted
+
     def structural_drift(self, spec: dict[str, Any], before: dict[str, Any]) -> list[str]:
         out = []
-        for option in ("primary_key", "shard_key", "sort_key", "storage"):
-            wanted, current = spec.get(option), before.get(option)
-            if option == "storage" and wanted is None and spec.get("definition") and self.conn.is_singlestore:
-                wanted = "columnstore"  # a plain CREATE TABLE is a columnstore table on SingleStore >= 7.3
+        unreadable = before.get("unreadable") or {}
+        for option in STRUCTURAL:
+            wanted, current = self.wanted(spec, option), before.get(option)
+            if option in unreadable:
+                continue  # refuse_unreadable() has failed the task if the task manages it
             if wanted is not None and wanted != current:
                 out.append(f"{option} is {current!r} on the server but the task asks for {wanted!r}")
+        return out
+
+    def refuse_unreadable(self, spec: dict[str, Any], before: dict[str, Any], rebuild: bool = False) -> None:
+        """Fail, changing nothing, when the task manages a key the module cannot read back.
+
+        A rebuild (or a "no change") decided on a key that was not read would be a guess: the table would be
+        copied on every run, or a different key kept. So the task fails and says what was seen.
+        """
+        unreadable = before.get("unreadable") or {}
+        managed = [(option, self.wanted(spec, option)) for option in STRUCTURAL if option in unreadable]
+        managed = [(option, wanted) for option, wanted in managed if wanted is not None]
+        parts = [f"its {option} cannot be read back ({unreadable[option]}) and the task asks for {option}={wanted!r}"
+                 for option, wanted in managed]
+        if rebuild:
+            # a rebuild copies the keys the task does not name from the server: they must have been read
+            parts += [f"a rebuild would have to copy its {option}, which cannot be read back ({unreadable[option]})"
+                      for option in STRUCTURAL if option in unreadable and spec.get(option) is None and not spec.get("definition")]
+        if not parts:
+            return
+        raise ModuleError(f"table {self.database}.{self.name}: " + "; ".join(parts)
+                          + f". Nothing was changed (no ALTER, no rebuild). Compare SHOW CREATE TABLE {self.target} with the task "
+                          "by hand, then leave the option out of the task or rebuild the table yourself.",
+                          unreadable=unreadable)
+
+    def refused_alters(self, spec: dict[str, Any], before: dict[str, Any],
+                       changed_keys: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+        """The key changes of the planned ALTER TABLE that SingleStore refuses: (what and which rule, whether a rebuild,
+        which creates the table anew with the key, avoids the refusal)."""
+        if not self.conn.is_singlestore:
+            return []
+        storage = before.get("storage")
+        columnstore = storage == "columnstore" or (storage == "reference" and not self.before_rowstore)
+        current = {key["name"]: key for key in before["keys"]}
+        touched = [key for key in spec["keys"] if key["name"] not in current] + list(changed_keys)
+        out = []
+        for key in touched:
+            label = f"key {key['name']!r} {tuple(key['columns'])}"
+            old = current.get(key["name"])
+            if columnstore and (key["unique"] or (old is not None and old["unique"])):
+                out.append((f"{label}: {UNIQUE_ON_COLUMNSTORE}", True))
+            if columnstore and len(key["columns"]) > MAX_COLUMNSTORE_KEY_COLUMNS:
+                out.append((f"{label}: a columnstore key holds at most {MAX_COLUMNSTORE_KEY_COLUMNS} columns", False))
+            if key["unique"] and storage not in (None, "reference"):
+                shard = before.get("shard_key")
+                if shard is None:
+                    out.append((f"{label}: the table's shard key cannot be read back, so the rule that {UNIQUE_WITHOUT_SHARD} "
+                                "cannot be checked", False))
+                else:
+                    missing = [col for col in shard if col not in key["columns"]]
+                    if missing:
+                        out.append((f"{label}: {UNIQUE_WITHOUT_SHARD}; it lacks {', '.join(missing)}", False))
         return out
 
     def alter_specs(self, spec: dict[str, Any], before: dict[str, Any], drifted: dict[str, list[str]],
@@ -128,6 +215,8 @@ class Table(ManagedObject):
         return specs, params
 
     def rebuild_plan(self, spec: dict[str, Any], before: dict[str, Any], drop_backup: bool) -> list[Statement]:
+        self.rebuilding = True
+        self.refuse_unreadable(spec, before, rebuild=True)
         temp = f"{self.name}__rebuild"
         backup = f"{self.name}__backup_{self.stamp}"
         for label, ident in (("rebuild table", temp), ("backup table", backup)):
@@ -140,7 +229,7 @@ class Table(ManagedObject):
             wanted_names += [col["name"] for col in extra]
             named = {key["name"] for key in spec["keys"]}
             spec["keys"] = spec["keys"] + [dict(key) for key in before["keys"] if key["name"] not in named]
-            for option in ("primary_key", "shard_key", "sort_key", "storage"):
+            for option in STRUCTURAL:
                 if spec.get(option) is None and before.get(option) is not None:
                     spec[option] = before[option]
         common = [col["name"] for col in before["columns"] if col["name"] in wanted_names]
@@ -178,11 +267,11 @@ class Table(ManagedObject):
         keys = {key["name"]: key for key in after["keys"]}
         keys.update({key["name"]: dict(key) for key in spec["keys"]})
         after["keys"] = [keys[name] for name in sorted(keys)]
-        for option in ("primary_key", "shard_key", "sort_key", "storage"):
+        for option in STRUCTURAL:
             if spec.get(option) is not None:
                 after[option] = spec[option]
         backups = list(after.get("backups") or [])
-        if before is not None and self.structural_drift(spec, before) and not self.params["drop_backup"]:
+        if before is not None and self.rebuilding and not self.params["drop_backup"]:
             backups.append(f"{self.name}__backup_{self.stamp}")
         after["backups"] = [] if self.params["drop_backup"] else backups
         return after

@@ -63,7 +63,10 @@ databases:
   returned: when O(gather_subset) has databases
   type: dict
 tables:
-  description: By database then table, C(storage), C(shard_key), C(sort_key), C(primary_key), C(keys), C(columns), C(rows).
+  description:
+    - By database then table, C(storage), C(shard_key), C(sort_key), C(primary_key), C(keys), C(columns), C(rows).
+    - C(unreadable) (fact -> what was seen) when a key or the storage type could not be read back on SingleStore;
+      that fact is then null, never guessed.
   returned: when O(gather_subset) has tables
   type: dict
 users:
@@ -150,6 +153,7 @@ class Gatherer:
                     continue
                 state.pop("database", None)
                 state.pop("name", None)
+                state.pop("_rowstore", None)
                 if self.exact:
                     state["rows"] = int(self.conn.query(f"SELECT COUNT(*) AS n FROM {quote_qualified(database, row['TABLE_NAME'])}", ())[0]["n"])
                 tables[row["TABLE_NAME"]] = state

@@ -9,8 +9,26 @@ module: singlestore_table
 short_description: Create, extend, rebuild or drop a SingleStore (or MySQL/MariaDB) table
 version_added: 0.1.0
 description:
-  - Reads the table from C(information_schema.COLUMNS), C(STATISTICS) and C(TABLES) (C(STORAGE_TYPE) on SingleStore),
-    compares it with O(columns) and the keys (or with a O(definition)), plans the statements and runs them unless in check mode.
+  - Reads the table from C(information_schema.COLUMNS), C(STATISTICS) and C(TABLES), and on SingleStore from
+    C(SHOW CREATE TABLE), compares it with O(columns) and the keys (or with a O(definition)), plans the statements and
+    runs them unless in check mode.
+  - On SingleStore the storage type, shard key and sort key are read from the C(SHOW CREATE TABLE) text in every printed
+    form found in SingleStore's documentation and published DDL (the C(SHARD KEY) clause, named C(__SHARDKEY) or not, the
+    keyless line (an empty C(SHARD KEY) after a comma), C(SORT KEY), the legacy C(KEY ... USING CLUSTERED COLUMNSTORE), a columnstore primary
+    key printed as a unique hash key named C(PRIMARY)), and checked against C(STATISTICS) (C(INDEX_TYPE) C(SHARD) and
+    C(CLUSTERED COLUMNSTORE), or the C(__SHARDKEY) key name) and C(TABLES.STORAGE_TYPE).
+  - A key or storage type that neither source states, or on which they disagree, is reported in RV(table.unreadable) and
+    never guessed. A task that manages it (O(shard_key), O(sort_key), O(storage), O(primary_key)), or a rebuild that would
+    have to copy it, fails naming what was seen, and nothing is altered or rebuilt.
+  - On SingleStore the plan refuses, before any statement runs, the key changes SingleStore refuses in C(ALTER TABLE) --
+    a unique key added to (or changed on) an existing columnstore table, a unique key or primary key without every
+    shard-key column, a columnstore key of more than 32 columns. The message names the key and the rule's page; with
+    O(rebuild=true) the table is rebuilt with the change instead.
+  - "Checked against public sources: the C(SHOW CREATE TABLE) examples of the SingleStore 9.1 and Helios (cloud) documentation,
+    C(CREATE TABLE) DDL in the printed form published in SingleStore's C(singlestore-labs/spaces-notebooks), the SHOW INDEX,
+    CREATE INDEX, Distributed SQL Surface Area and unique-key pages (cloud, 9.1); see C(docs/singlestore-conformance.md).
+    Not checked: how a non-empty rowstore shard key is printed (not published; read from any C(SHARD KEY) clause or
+    C(STATISTICS)), the error codes of the refusals, SingleStore's rules for C(MODIFY COLUMN) on columnstore tables."
   - Missing columns and keys are added with one C(ALTER TABLE). Columns present on the server but not in the task are left alone.
   - A column whose type (compared after normalisation, so C(int) equals V(int(11\))), nullability or default differs
     makes the task fail unless O(allow_alter=true), which modifies it with C(MODIFY COLUMN).
@@ -211,6 +229,12 @@ table:
     storage:
       description: V(columnstore), V(rowstore) or V(reference) (SingleStore; null elsewhere).
       type: str
+    unreadable:
+      description:
+        - Only when something could not be read back on SingleStore, fact (V(storage), V(shard_key), V(sort_key),
+          V(primary_key), V(show_create_table)) -> what was seen. The fact itself is null.
+      type: dict
+      returned: when a fact could not be read
     backups:
       description: Backup tables left by rebuilds.
       type: list

@@ -58,7 +58,7 @@ def test_sort_key_becomes_a_hidden_index(db: tuple[Any, str], mariadb_conn_param
     text = q(conn, "SHOW CREATE TABLE t")[0][1]
     assert HIDDEN not in text
     lines = text.split("\n")
-    assert lines[-4:-1] == ["  PRIMARY KEY (`id`),", "  SORT KEY `ts` (`ts` DESC,`v`),", "  SHARD KEY `__SHARDKEY` (`id`)"]
+    assert lines[-4:-1] == ["  UNIQUE KEY `PRIMARY` (`id`) USING HASH,", "  SORT KEY `ts` (`ts` DESC,`v`),", "  SHARD KEY `__SHARDKEY` (`id`)"]
     for statement in ("SHOW INDEX FROM t", "SHOW KEYS FROM t", "SHOW INDEXES FROM t"):
         assert [r[2] for r in q(conn, statement)] == ["PRIMARY"], statement
 

@@ -43,12 +43,13 @@ class TableMeta:
     shard_explicit: bool = False                # written as SHARD KEY (...) in the DDL
     sort_key: Optional[list[list]] = None       # [[column, desc], ...]; None: no sort key (columnstore: unordered)
     sort_name: Optional[str] = None             # index name of the sort key (its first column, made unique)
+    compression: Optional[str] = None           # the table's COMPRESSION option (SPARSE / NONE), when given
 
     @classmethod
     def from_json(cls, d: dict) -> "TableMeta":
         return cls(storage=d.get("storage", COLUMNSTORE), reference=bool(d.get("reference")),
                    shard_key=d.get("shard_key"), shard_explicit=bool(d.get("shard_explicit")),
-                   sort_key=d.get("sort_key"), sort_name=d.get("sort_name"))
+                   sort_key=d.get("sort_key"), sort_name=d.get("sort_name"), compression=d.get("compression"))
 
     @property
     def sort_index_name(self) -> Optional[str]:

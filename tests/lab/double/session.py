@@ -317,6 +317,7 @@ class DoubleSession(BaseSession):
 
     async def _alter_table(self, sql: str, toks: list[Token]) -> list[Reply]:
         ch = ddl.parse_alter_table(toks)
+        ddl.check_alter_table(ch, self.server.catalog.get_table(ch.table[0] or self.database, ch.table[1]) if ch.table else None)
         replies = await self.forward(sql)
         if isinstance(replies[-1], OkReply):
             self._apply_changes(ch)

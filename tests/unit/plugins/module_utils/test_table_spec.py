@@ -83,6 +83,9 @@ def test_render_from_options_uses_parameters_for_defaults() -> None:
     (dict(columns=[{"name": "a", "type": "intx"}]), "not a column type"),
     (dict(columns=[{"name": "a", "type": "int"}, {"name": "a", "type": "int"}], primary_key=None), "twice"),
     (dict(columns=[]), "required"),
+    (dict(shard_key=["note"]), "primary_key \\['id'\\] must contain every shard_key column"),
+    (dict(primary_key=None, shard_key=["id"], keys=[{"name": "u", "columns": ["note"], "unique": True}]),
+     "unique key 'u' \\['note'\\] must contain every shard_key column .*missing id"),
 ])
 def test_invalid_options(kw, fragment) -> None:
     with pytest.raises(SpecError, match=fragment):
@@ -94,3 +97,12 @@ def test_column_differences() -> None:
     assert column_differences(wanted, {"name": "a", "type": "int(11)", "nullable": False, "default": "0"}) == []
     diffs = column_differences(wanted, {"name": "a", "type": "bigint(20)", "nullable": True, "default": None})
     assert len(diffs) == 3 and "type bigint(20) -> int" in diffs[0]
+
+
+def test_printed_forms_in_a_definition() -> None:
+    spec = spec_from_definition("CREATE TABLE `t` (\n  `id` bigint(11) NOT NULL,\n  `k` as `id` + 1 PERSISTED bigint(20),\n"
+                                "  UNIQUE KEY `PRIMARY` (`id`) USING HASH,\n  SHARD KEY `__SHARDKEY` (`id`),\n  SORT KEY `__UNORDERED` ()\n)")
+    assert spec["primary_key"] == ["id"] and spec["keys"] == [] and spec["sort_key"] == [] and spec["shard_key"] == ["id"]
+    assert [(c["name"], c["type"]) for c in spec["columns"]] == [("id", "bigint(11)"), ("k", "bigint(20)")]
+    with pytest.raises(SpecError, match="no PERSISTED type"):
+        spec_from_definition("CREATE TABLE t (a int, b AS a + 1)")
