@@ -51,7 +51,7 @@ options:
         or a comma separated string; see the examples.
       - C(GRANT) means C(GRANT OPTION). C(ALL) means C(ALL PRIVILEGES).
       - On MySQL/MariaDB C(ALL) is compared with what the server expands it to at that level.
-      - On SingleStore C(ALL) is accepted at C(*.*) only and compared as SHOW GRANTS prints it (C(ALL PRIVILEGES)): the
+      - On SingleStore C(ALL) is accepted at C(*.*) only and compared as SHOW GRANTS prints it (C(ALL PRIVILEGES)); the
         Permissions Matrix documents C(ALL PRIVILEGES) at the cluster scope only, so the privileges of a database or table are
         listed one by one. C(PROCESS), C(SHOW METADATA), C(SUPER), C(SYSTEM_VARIABLES_ADMIN), C(FILE READ), C(FILE WRITE)
         are accepted at C(*.*) only for the same reason.
