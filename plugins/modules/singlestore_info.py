@@ -70,7 +70,10 @@ tables:
   returned: when O(gather_subset) has tables
   type: dict
 users:
-  description: By C(user@host), C(user), C(host) and C(privileges) by level.
+  description:
+    - By C(user@host), C(user), C(host) and C(privileges) by level, read like transactions_st.realtime.singlestore_user reads
+      them (C(SHOW GRANTS FOR) on SingleStore, the C(*_PRIVILEGES) views on MySQL/MariaDB).
+    - C(privileges) is null, with the reason in C(privileges_unreadable), for an account whose grants cannot be read.
   returned: when O(gather_subset) has users
   type: dict
 pipelines:
@@ -95,7 +98,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection, SingleStoreError, connect, describe_error
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import compress, global_all_privileges, level_kind, read_grants
+from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import GrantsReadError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import compress, full_set, global_all_privileges, level_kind, read_grants
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_qualified
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table import read_table
 
@@ -171,9 +175,13 @@ class Gatherer:
             user, host = str(row["user"]), str(row["host"])
             if not user or not self.wanted(user):
                 continue
-            grants = read_grants(self.conn, user, host)
-            out[f"{user}@{host}"] = dict(user=user, host=host,
-                                         privileges={lvl: compress(p, level_kind(lvl), global_all) for lvl, p in sorted(grants.items())})
+            try:
+                grants = read_grants(self.conn, user, host)
+            except GrantsReadError as exc:
+                out[f"{user}@{host}"] = dict(user=user, host=host, privileges=None, privileges_unreadable=str(exc))
+                continue
+            privileges = {lvl: compress(p, full_set(level_kind(lvl), self.conn.is_singlestore, global_all)) for lvl, p in sorted(grants.items())}
+            out[f"{user}@{host}"] = dict(user=user, host=host, privileges=privileges)
         return out
 
     def pipelines(self) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 points ``information_schema.PIPELINES*`` at the engine's views.
 
 Pipeline statements run with the double's admin account (the double does not check SingleStore's
-pipeline privileges); the views are readable by every account (granted to PUBLIC), as the
-catalog views of SingleStore are.
+pipeline privileges). The views show an account only the rows of the databases it may see the
+pipelines of: "To access the Pipelines Views, users may have the CREATE PIPELINE, SHOW METADATA,
+SHOW PIPELINE, or the ALTER PIPELINE permissions" (9.1, "Accessing the Information Schema",
+https://docs.singlestore.com/db/v9.1/reference/information-schema-reference/accessing-the-information-schema/);
+grants.visible_pipeline_databases decides, view_sql filters. The engine's tables themselves stay
+readable by every MariaDB account (GRANT ... TO PUBLIC below), because the rewritten statement runs
+as the client's own account; the SingleStore-facing name, information_schema.PIPELINES*, is filtered.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import pymysql
 from ..pipelines.catalog import VIEWS
 from ..pipelines.engine import EngineError, PipelineEngine
 from ..pipelines.grammar import is_pipeline_statement, quote_ident
-from .sqllex import Token
+from .sqllex import Token, quote_string
 from .upstream import ErrorReply, OkReply, Reply, RowsReply, text_column
 
 if TYPE_CHECKING:
@@ -27,8 +32,15 @@ SCHEMA = "_s2double"
 log = logging.getLogger("double.pipelines")
 
 
-def view_sql(name: str) -> str:
-    return f"SELECT * FROM {quote_ident(SCHEMA)}.{quote_ident(name)}"
+def view_sql(name: str, databases: Optional[set[str]] = None, bs: bool = True) -> str:
+    """The engine's view, limited to ``databases`` (None: all of them; empty: no row)."""
+    base = f"SELECT * FROM {quote_ident(SCHEMA)}.{quote_ident(name)}"
+    if databases is None:
+        return base
+    if not databases:
+        return base + " WHERE FALSE"
+    names = ", ".join(f"CAST({quote_string(db, bs)} AS BINARY)" for db in sorted(databases))
+    return base + f" WHERE CAST(DATABASE_NAME AS BINARY) IN ({names})"
 
 
 def install(server: "DoubleServer") -> PipelineEngine:

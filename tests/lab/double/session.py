@@ -5,6 +5,8 @@ Routing (first significant word):
 * statements the double answers or rewrites: ``CREATE DATABASE/SCHEMA``, ``CREATE ... TABLE``,
   ``DROP DATABASE/SCHEMA``, ``DROP TABLE``, ``ALTER TABLE``, ``RENAME TABLE``, ``SHOW CREATE TABLE``,
   ``SHOW PARTITIONS``, ``SHOW USERS``, ``SHOW VARIABLES``, ``SET`` (time_zone), ``USE``;
+* privileges (grants.py): ``GRANT``/``REVOKE`` naming SingleStore-only privileges, ``DROP USER``,
+  ``SHOW GRANTS`` (SingleStore's format), and which pipeline view rows an account sees;
 * any statement that mentions a SingleStore variable or catalog view is rewritten (rewrite.py);
 * everything else goes to MariaDB unchanged, and MariaDB's answer comes back unchanged.
 """
@@ -23,7 +25,7 @@ from pymysql import err as pymysql_err
 from pymysql.charset import charset_by_id, charset_by_name
 from pymysql.constants import CLIENT
 
-from . import ddl, pipelines
+from . import ddl, grants, pipelines
 from .catalog import distributed_partitions_view, statistics_view, tables_view, users_view
 from .rewrite import (
     MYSQL_COMPAT_VERSION, SHOW_VARIABLES_EXTRA, SINGLESTORE_VARIABLES, RewriteContext, like_regex,
@@ -188,6 +190,10 @@ class DoubleSession(BaseSession):
 
         head = toks[0].upper
         second = toks[1].upper if len(toks) > 1 else ""
+        if head in ("GRANT", "REVOKE") or (head == "DROP" and second == "USER") or (head == "SHOW" and second == "GRANTS"):
+            replies = await grants.handle(self, sql, toks)
+            if replies is not None:
+                return replies
         try:
             if head == "CREATE" and second in ("DATABASE", "SCHEMA"):
                 return await self._create_database(sql, toks)
@@ -236,6 +242,10 @@ class DoubleSession(BaseSession):
             views["USERS"] = users_view(accounts, self.bs)
         if "STATISTICS" in names:
             views["STATISTICS"] = statistics_view(self.server.catalog, self.server.statistics_columns, self.bs)
+        visible: Optional[set[str]] = None
+        if any(name.startswith("PIPELINES") for name in names):
+            # rows of the databases the account may see the pipelines of (grants.visible_pipeline_databases)
+            visible = await grants.visible_pipeline_databases(self)
 
         def view_sql(name: str) -> str:
             if name in views:
@@ -243,7 +253,7 @@ class DoubleSession(BaseSession):
             if name == "TABLES":
                 return tables_view(self.server.catalog, self.bs)
             if name.startswith("PIPELINES"):
-                return pipelines.view_sql(name)
+                return pipelines.view_sql(name, visible, self.bs)
             if name == "DISTRIBUTED_PARTITIONS":
                 cfg = self.server.config
                 return distributed_partitions_view(self.server.catalog, cfg.leaf_host, cfg.leaf_port, 2, self.bs)
