@@ -3,13 +3,21 @@
 """SingleStore Kafka pipelines, the module's object class: read (PIPELINES + SHOW CREATE PIPELINE) -> plan -> apply,
 honouring the pipeline's state machine.
 
-The comparison follows reference/singlestore.md section 8: the module renders the CREATE PIPELINE
-statement it wants (_pipeline_options), and both that text and the server's ``SHOW CREATE PIPELINE`` text go through
-the same tokenizer and clause parser (_pipeline_sql). Tokens are compared without whitespace and backquotes (keywords
-and identifiers case-insensitively, string literals by their decoded value, the table name exactly); the
-CREDENTIALS clause only counts as "present or not". Differences in tunables (BATCH_INTERVAL,
-MAX_PARTITIONS_PER_BATCH, MAX_OFFSETS_PER_BATCH_PARTITION, STOP_ON_ERROR) become one ALTER PIPELINE each;
-any other difference becomes CREATE OR REPLACE PIPELINE, which keeps the offsets.
+The module renders the CREATE PIPELINE statement it wants (_pipeline_options), and both that text and the server's
+``SHOW CREATE PIPELINE`` text go through the same tokenizer and clause parser (_pipeline_sql). Tokens are compared
+without whitespace and backquotes (keywords and identifiers case-insensitively, string literals by their decoded value,
+the table name exactly); the CREDENTIALS clause only counts as "present or not". Differences in tunables
+(BATCH_INTERVAL, MAX_PARTITIONS_PER_BATCH, MAX_OFFSETS_PER_BATCH_PARTITION, STOP_ON_ERROR) become one ALTER PIPELINE
+each; any other difference becomes CREATE OR REPLACE PIPELINE.
+
+Offsets across CREATE OR REPLACE: no public source we found says whether it keeps them, so they are carried
+explicitly. The cursors (PIPELINES_CURSORS.CURSOR_OFFSET, "the next offset at which the pipeline will start loading")
+are read before the replace and set again after it with ``ALTER PIPELINE p SET OFFSETS '{"<partition>": <offset>}'``,
+the form SHOW CREATE PIPELINE EXTENDED prints "to set a new pipeline's offsets to the same state as the current
+pipeline" (https://docs.singlestore.com/cloud/reference/sql-reference/show-commands/show-create-pipeline/, cloud;
+https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
+A cursor that cannot be read (NULL, or the view cannot be read) refuses the replace: nothing is changed.
+A replace onto another source (brokers or topic) starts from ``start_from`` instead (SET OFFSETS EARLIEST|LATEST).
 """
 
 from __future__ import annotations
@@ -19,7 +27,12 @@ from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, MySQLError, Statement
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import describe_error
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
+    broker_key,
+    desired_statement,
+    public,
+    signature,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
     CARRIED,
     TUNABLES,
@@ -45,6 +58,7 @@ class Pipeline(ManagedObject):
         self.definition: dict[str, Any] | None = None  # the server's, parsed (read)
         self.desired: dict[str, Any] = {}  # our rendering, parsed (plan)
         self.cursors: list[dict[str, Any]] = []
+        self.table_columns: list[str] = []  # the target table's (plan), for a mapping derived from FORMAT JSON without a list
         self.steps: list[tuple[str, PipelineStatement]] = []
         self.result: dict[str, Any] = {}
         self.secrets = [str(v) for v in ((self.params.get("kafka") or {}).get("credentials") or {}).values()]
@@ -78,9 +92,31 @@ class Pipeline(ManagedObject):
             rows = self.conn.query("SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s AND "
                                    "ROUTINE_NAME = %s", (self.database, self.params["procedure"]))
             return any(r["n"] == self.params["procedure"] for r in rows)
-        rows = self.conn.query("SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                               (self.database, self.params["table"]))
-        return any(r["n"] == self.params["table"] for r in rows)
+        rows = self.conn.query("SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND "
+                               "TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (self.database, self.params["table"]))
+        self.table_columns = [str(r["c"]) for r in rows if r["t"] == self.params["table"]]
+        return bool(self.table_columns)
+
+    def carried_offsets(self, where: str) -> dict[str, int]:
+        """The cursor of every partition (partition -> next offset to load), to set again after CREATE OR REPLACE.
+
+        Refuses (ModuleError) when they cannot be read: PIPELINES_CURSORS may hold NULLs."""
+        try:
+            rows = self.read_cursors()
+        except MySQLError as exc:
+            raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but "
+                              f"information_schema.PIPELINES_CURSORS cannot be read ({describe_error(exc, self.params)})") from None
+        unknown = sorted(str(r["SOURCE_PARTITION_ID"]) for r in rows if r["CURSOR_OFFSET"] is None)
+        if unknown:
+            raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but the cursor of "
+                              f"partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS (try again once "
+                              "the running batch is over)")
+        return {str(r["SOURCE_PARTITION_ID"]): int(r["CURSOR_OFFSET"]) for r in rows}
+
+    def offsets_statement(self, offsets: dict[str, int]) -> PipelineStatement:
+        ordered = dict(sorted(offsets.items(), key=lambda kv: (len(kv[0]), kv[0])))
+        return PipelineStatement(f"ALTER PIPELINE {self.qname} SET OFFSETS %(offsets)s",
+                                 {"offsets": json.dumps(ordered, separators=(",", ":"))})
 
     # -- plan ------------------------------------------------------------------------------------
     def stmt(self, sql: str) -> PipelineStatement:
@@ -124,6 +160,7 @@ class Pipeline(ManagedObject):
     def config_plan(self, before: dict[str, Any] | None) -> list[tuple[str, PipelineStatement]]:
         p = self.params
         has_credentials = bool((p["kafka"] or {}).get("credentials"))
+        where = f"pipeline {self.database}.{self.name}"
         if before is None:
             create = desired_statement(p, {}, False, has_credentials)
             self.desired = parse_definition(create.canonical())
@@ -132,36 +169,76 @@ class Pipeline(ManagedObject):
                 steps.append(("config", self.stmt("ALTER PIPELINE {p} SET OFFSETS LATEST")))
             return steps
         current = self.definition
+        if not current["endpoint_readable"]:
+            raise ModuleError(f"cannot read the Kafka endpoint of {where} from SHOW CREATE PIPELINE (it hides URLs and credentials "
+                              "from users without SUPER); compare it as a user with SUPER. Nothing was changed")
         carried = {k: current[k] for k in CARRIED}
-        carried.update(stop_on_error=current["stop_on_error"], aggregator=current["aggregator"])
+        carried.update(stop_on_error=current["stop_on_error"], aggregator=current["aggregator"], other_raw=current["other_raw"])
         replace = desired_statement(p, carried, True, has_credentials)
         self.desired = parse_definition(replace.canonical())
         steps: list[tuple[str, PipelineStatement]] = []
-        if signature(self.desired) != signature(current):
+        resend = has_credentials and p["update_credentials"] == "always"
+        # ALTER PIPELINE ... SET CREDENTIALS is in the 9.0 grammar, not in 8.9's (ALTER PIPELINE, "Syntax",
+        # https://docs.singlestore.com/db/v9.0/reference/sql-reference/pipelines-commands/alter-pipeline/ (9.0) and
+        # https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/ (8.9)): before 9.0
+        # new credentials go in with CREATE OR REPLACE PIPELINE, the offsets carried over as for any replace.
+        resend_by_replace = resend and not self.conn.version_at_least(9, 0)
+        differs = signature(self.desired, self.table_columns) != signature(current, self.table_columns)
+        if differs or resend_by_replace:
             if current["has_credentials"] and not has_credentials:
-                raise ModuleError(f"pipeline {self.database}.{self.name} must be replaced (CREATE OR REPLACE PIPELINE) to match the "
-                                  "task, and it has credentials that cannot be read back; give kafka.credentials so they are kept")
-            if current["other"]:
-                self.module.warn(f"replacing pipeline {self.database}.{self.name} drops clauses this module does not manage: "
-                                 + "; ".join(scrub_text(c) for c in current["other"]))
-            steps.append(("config", replace))
+                raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has credentials "
+                                  "that cannot be read back; give kafka.credentials so they are kept. Nothing was changed")
+            if current["other_tail"]:
+                raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has clauses after "
+                                  "INTO this module cannot carry over: " + "; ".join(scrub_text(c) for c in current["other_tail"])
+                                  + ". Nothing was changed")
+            steps.append(("replace", replace))
+            if not p["reset_offsets"]:
+                steps += self.offsets_after_replace(current, where)
         else:
-            self.desired.update(has_credentials=current["has_credentials"], other=current["other"])  # ALTER keeps them
+            self.desired.update(has_credentials=current["has_credentials"])  # ALTER keeps them
             for key, keyword in TUNABLES.items():
                 if p[key] is not None and p[key] != current[key]:
                     steps.append(("config", self.stmt(f"ALTER PIPELINE {{p}} SET {keyword} {int(p[key])}")))
             if p["stop_on_error"] is not None and p["stop_on_error"] != current["stop_on_error"]:
                 steps.append(("config", self.stmt(f"ALTER PIPELINE {{p}} STOP_ON_ERROR {'ON' if p['stop_on_error'] else 'OFF'}")))
-            if has_credentials and p["update_credentials"] == "always":
+            if resend:
                 alter = PipelineStatement(f"ALTER PIPELINE {self.qname} SET CREDENTIALS %(credentials)s",
                                           {"credentials": replace.params["credentials"]}, ("credentials",), replace.hidden)
                 steps.append(("credentials", alter))
                 self.desired["has_credentials"] = True
         if p["reset_offsets"]:
-            self.cursors = self.read_cursors()
-            if any(int(c["CURSOR_OFFSET"]) != int(c["EARLIEST_OFFSET"]) for c in self.cursors):
-                steps.append(("offsets", self.stmt("ALTER PIPELINE {p} SET OFFSETS EARLIEST")))
+            steps += self.reset_plan(where, replaced=any(kind == "replace" for kind, _stmt in steps))
         return steps
+
+    def offsets_after_replace(self, current: dict[str, Any], where: str) -> list[tuple[str, PipelineStatement]]:
+        """Where the replaced pipeline starts: the same cursors for the same source, ``start_from`` for another one."""
+        same_source = (sorted(broker_key(b) for b in current["brokers"]) == sorted(broker_key(b) for b in self.desired["brokers"])
+                       and current["topic"] == self.desired["topic"])
+        if not same_source:
+            return [("offsets", self.stmt(f"ALTER PIPELINE {{p}} SET OFFSETS {self.params['start_from'].upper()}"))]
+        try:
+            offsets = self.carried_offsets(where)
+        except ModuleError as exc:
+            raise ModuleError(f"{exc.msg}; nothing was changed") from None
+        return [("carry", self.offsets_statement(offsets))] if offsets else []
+
+    def reset_plan(self, where: str, replaced: bool) -> list[tuple[str, PipelineStatement]]:
+        """reset_offsets: SET OFFSETS EARLIEST unless every cursor is known to be at the earliest offset already.
+
+        PIPELINES_CURSORS' EARLIEST_OFFSET "may be NULL if data extraction is still in progress or failed"
+        (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud). With
+        a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a cursor already there
+        loads nothing again."""
+        self.cursors = self.read_cursors()
+        unknown = [str(c["SOURCE_PARTITION_ID"]) for c in self.cursors if c["CURSOR_OFFSET"] is None or c["EARLIEST_OFFSET"] is None]
+        if unknown:
+            self.module.warn(f"{where}: the offsets of partition(s) {', '.join(sorted(unknown))} are NULL in "
+                             "information_schema.PIPELINES_CURSORS (a batch is running, or extraction failed); reset_offsets "
+                             "sets them to the earliest offsets anyway (a partition already there loads nothing again)")
+        if unknown or replaced or any(int(c["CURSOR_OFFSET"]) != int(c["EARLIEST_OFFSET"]) for c in self.cursors):
+            return [("offsets", self.stmt("ALTER PIPELINE {p} SET OFFSETS EARLIEST"))]
+        return []
 
     def predict(self, before: dict[str, Any] | None) -> dict[str, Any] | None:
         if self.params["state"] == "absent":
@@ -178,7 +255,15 @@ class Pipeline(ManagedObject):
     # -- apply -----------------------------------------------------------------------------------
     def apply(self, plan: Any = None) -> None:
         stopped = False
-        for kind, stmt in self.steps:
+        for i in range(len(self.steps)):
+            kind, stmt = self.steps[i]
+            if kind == "replace" and any(k == "carry" for k, _s in self.steps):
+                # Read the cursors again now that the pipeline is stopped (a running one moved on since the plan).
+                carry = next(j for j, (k, _s) in enumerate(self.steps) if k == "carry")
+                try:
+                    self.steps[carry] = ("carry", self.offsets_statement(self.carried_offsets(f"pipeline {self.database}.{self.name}")))
+                except ModuleError as exc:
+                    raise ModuleError(f"{exc.msg}{self.progress()}{self.restart(stopped)}") from None
             try:
                 rows, count = self.conn.execute(stmt.sql, stmt.params)
             except MySQLError as exc:
@@ -206,18 +291,19 @@ class Pipeline(ManagedObject):
             raise ModuleError(f"pipelines are a SingleStore feature; the server is {self.conn.label}")
         before = self.read()
         plan = self.plan(before)
-        queries = [stmt.display() for stmt in plan]
         kinds = {kind for kind, _stmt in self.steps}
         if plan and not self.module.check_mode:
             self.apply(plan)
             after = self.read()
-            changed = (self.public_state(before) != self.public_state(after) or bool(kinds & {"offsets", "credentials"})
+            changed = (self.public_state(before) != self.public_state(after) or bool(kinds & {"offsets", "credentials", "replace"})
                        or self.result.get("rows_loaded", 0) > 0)
         else:
             after = self.predict(before) if plan else before
-            changed = bool(kinds & {"config", "offsets", "credentials"}) or (before or {}).get("state") != (after or {}).get("state")
+            changed = (bool(kinds & {"config", "offsets", "credentials", "replace"})
+                       or (before or {}).get("state") != (after or {}).get("state"))
             if kinds & {"test", "foreground"}:
                 self.module.warn("TEST / FOREGROUND statements are planned but not run in check mode")
+        queries = [stmt.display() for _kind, stmt in self.steps]  # as run (carried offsets read again after a stop)
         result: dict[str, Any] = dict(self.result, changed=changed, queries=queries)
         result[self.result_key] = self.public_state(after)
         if self.module._diff:

@@ -30,7 +30,9 @@ def _number(value: Any) -> Any:
 
 def pipelines_info(conn: Any, database: str | None = None, batches: int = 10, errors: int = 10) -> list[dict[str, Any]]:
     """Every pipeline (of ``database``, or all): state, definition, scrubbed CONFIG_JSON, per-partition lag,
-    the latest ``batches`` batches and ``errors`` errors. Nothing returned holds credentials."""
+    the latest ``batches`` batches and ``errors`` errors. Nothing returned holds credentials.
+
+    ``definition`` is None (and ``definition_error`` says why) when SHOW CREATE PIPELINE cannot be read or parsed."""
     where, args = ("WHERE DATABASE_NAME = %s", (database,)) if database else ("", ())
 
     def rows(view: str, order: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -52,21 +54,24 @@ def pipelines_info(conn: Any, database: str | None = None, batches: int = 10, er
                                "latest_offset": latest, "cursor_offset": cursor,
                                "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
                                "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP"))})
-        definition = None
+        definition, definition_error = None, None
         try:
             text = conn.query(f"SHOW CREATE PIPELINE {quote_identifier(key[0]).replace('%%', '%')}."
                               f"{quote_identifier(key[1]).replace('%%', '%')}")[0]
             definition = public(parse_definition(text.get("Create Pipeline") or list(text.values())[1]))
-        except (MySQLError, DefinitionError, IndexError):
-            definition = None
+        except (MySQLError, DefinitionError, IndexError) as exc:
+            definition_error = scrub_text(str(exc) or type(exc).__name__)
         result.append({
             "database": key[0], "name": key[1], "id": _number(row.get("PIPELINE_ID")), "state": row.get("STATE"),
-            "config_json": scrub_config(row.get("CONFIG_JSON")), "definition": definition,
+            "config_json": scrub_config(row.get("CONFIG_JSON")), "definition": definition, "definition_error": definition_error,
             "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
             "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
             "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
             "partitions": partitions,
-            "lag": sum(p["lag"] for p in partitions if p["lag"] is not None) if partitions else None,
+            # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data extraction is
+            # still in progress or failed" (PIPELINES_CURSORS,
+            # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
+            "lag": sum(p["lag"] for p in partitions) if partitions and all(p["lag"] is not None for p in partitions) else None,
             "batches": [{k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v)) for k, v in b.items()
                          if k not in ("DATABASE_NAME", "PIPELINE_NAME")} for b in batch_rows.get(key, [])[:batches]],
             "errors": [{k.lower(): scrub_text(_number(v)) for k, v in e.items() if k not in ("DATABASE_NAME", "PIPELINE_NAME")}

@@ -32,7 +32,7 @@ _VARIABLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # ---------------------------------------------------------------------------------------------------
 # Comparable and returned forms of a parsed definition
 # ---------------------------------------------------------------------------------------------------
-def _broker_key(broker: str) -> str:
+def broker_key(broker: str) -> str:
     broker = broker.strip().lower()
     return broker if re.search(r":\d+$", broker) else f"{broker}:{DEFAULT_KAFKA_PORT}"
 
@@ -46,23 +46,39 @@ def on_duplicate_of(d: dict[str, Any]) -> str:
     return reverse.get(" ".join(d["errors"]), " ".join(d["errors"]).lower())
 
 
-def signature(d: dict[str, Any]) -> dict[str, Any]:
-    """Everything but the tunables and the credentials, in comparable form."""
+def derived_mapping(d: dict[str, Any], table_columns: list[str] | None) -> bool:
+    """Whether a JSON mapping is the one ``FORMAT JSON`` without a list stands for: every column of the target table,
+    each from the JSON key of its own name (``c <- c``), nothing else. No public source shows whether SHOW CREATE PIPELINE
+    prints such a pipeline bare or with this mapping spelled out, so both read as "no mapping" (corpus cases
+    show_create_pipeline/json_no_mapping_*.yml)."""
+    if not d["mapping"] or not table_columns or d["format"] != "json":
+        return False
+    targets = [m["column"].lower() for m in d["mapping"]]
+    return (all(m["column"].lower() == m["path"].lower() and not m["column"].startswith("@") for m in d["mapping"])
+            and sorted(targets) == sorted(c.lower() for c in table_columns))
+
+
+def signature(d: dict[str, Any], table_columns: list[str] | None = None) -> dict[str, Any]:
+    """Everything but the tunables, the credentials and the clauses this module does not manage, in comparable form.
+
+    ``table_columns`` (the target table's columns, when known) lets a mapping the server derived for ``FORMAT JSON``
+    without a list compare equal to no mapping (``derived_mapping()``)."""
     csv = dict(CSV_DEFAULTS, **d["csv"]) if d["format"] == "csv" else {}
+    mapping = [] if derived_mapping(d, table_columns) else d["mapping"]
     return {
-        "aggregator": d["aggregator"], "source": d["source"], "brokers": sorted(_broker_key(b) for b in d["brokers"]),
+        "aggregator": d["aggregator"], "source": d["source"], "brokers": sorted(broker_key(b) for b in d["brokers"]),
         "topic": d["topic"], "config": d["config"] or {}, "errors": d["errors"], "target": [d["target_kind"], d["target"]],
         "format": d["format"], "csv": csv, "columns": [c.lower() for c in d["columns"]],
-        "mapping": [[m["column"].lower(), m["path"], m.get("_default")] for m in d["mapping"]],
+        "mapping": [[m["column"].lower(), m["path"], m.get("_default")] for m in mapping],
         "set": [[c.lower(), n] for c, _shown, n in d["set"]], "where": d["where"][1] if d["where"] else None,
         "odku": [[c.lower(), n] for c, _shown, n in d["odku"]],
-    }  # unmanaged clauses (d["other"]) are not compared: the server may print defaults this module never renders
+    }  # d["defaults"] (clauses printed with their default values) and unmanaged clauses are not compared
 
 
 def public(d: dict[str, Any]) -> dict[str, Any]:
     """The definition as the module returns it (no credentials, expressions as the server shows them)."""
     out: dict[str, Any] = {
-        "brokers": [_broker_key(b) for b in d["brokers"]], "topic": d["topic"], "config": scrub_config(d["config"]) if d["config"] else None,
+        "brokers": [broker_key(b) for b in d["brokers"]], "topic": d["topic"], "config": scrub_config(d["config"]) if d["config"] else None,
         "has_credentials": d["has_credentials"], "format": d["format"], "on_duplicate": on_duplicate_of(d),
         "on_duplicate_update": {c: e for c, e, _norm in d["odku"]} or None, "set": {c: e for c, e, _norm in d["set"]} or None,
         "where": d["where"][0] if d["where"] else None,
@@ -70,7 +86,7 @@ def public(d: dict[str, Any]) -> dict[str, Any]:
         "csv": dict(CSV_DEFAULTS, **d["csv"], columns=d["columns"] or None) if d["format"] == "csv" else None,
         "table": d["target"] if d["target_kind"] == "table" else None,
         "procedure": d["target"] if d["target_kind"] == "procedure" else None,
-        "stop_on_error": d["stop_on_error"], "unmanaged_clauses": d["other"],
+        "stop_on_error": d["stop_on_error"], "unmanaged_clauses": d["other"] + d["other_tail"],
     }
     out.update({key: d[key] for key in CARRIED})
     return out
@@ -136,6 +152,10 @@ def desired_statement(params: dict[str, Any], carried: dict[str, Any], or_replac
         value = params.get(key) if params.get(key) is not None else carried.get(key)
         if value is not None:
             lines.append(f"{keyword} {int(value)}")
+    # Clauses of the server's definition this module does not manage (RESOURCE POOL, ENABLE OUT_OF_ORDER OPTIMIZATION,
+    # WITH TRANSFORM ...), as the server printed them: in the grammar they stand after the batch settings and before the
+    # error handling, where the server prints them too. '%' is doubled for the driver's format string.
+    lines.extend(clause.replace("%", "%%") for clause in carried.get("other_raw") or [])
     on_duplicate = params["on_duplicate"]
     if on_duplicate in ON_DUPLICATE_CLAUSE:
         lines.append(ON_DUPLICATE_CLAUSE[on_duplicate])

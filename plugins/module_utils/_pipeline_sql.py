@@ -6,6 +6,14 @@ rendering from _pipeline_options): ``parse_definition()``.
 
 Tokens compare without whitespace and backquotes (``norm()``: keywords and identifiers case-insensitively, string
 literals by their decoded value); the comparison itself is in _pipeline_options (``signature()``).
+
+What the server prints back (tests/conformance/singlestore/show_create_pipeline/, one case per file with its source):
+mapping, column-list, SET and ON DUPLICATE KEY UPDATE targets may be qualified with the table name
+(`` `t`.`c` <- `c` ``): both forms read as the same column, and a qualifier naming another table than the pipeline's
+is refused. Clauses the server adds by default (``DEFAULTS_PRINTED``) are recognised and dropped; any other clause is
+kept in ``other`` (before INTO, carried over by CREATE OR REPLACE) or ``other_tail`` (after INTO, which this module
+cannot place in a rendering, so it refuses to replace such a pipeline). Grammar: CREATE PIPELINE,
+https://docs.singlestore.com/cloud/reference/sql-reference/pipelines-commands/create-pipeline/ (cloud).
 """
 
 from __future__ import annotations
@@ -23,8 +31,20 @@ TUNABLES = {
     "max_partitions_per_batch": "MAX_PARTITIONS_PER_BATCH",
     "max_offsets_per_batch_partition": "MAX_OFFSETS_PER_BATCH_PARTITION",
 }
-# Also carried over by CREATE OR REPLACE when the server has it (not a module option).
-CARRIED = dict(TUNABLES, max_retries_per_batch_partition="MAX_RETRIES_PER_BATCH_PARTITION")
+# Rendered in this order, the order of the CREATE PIPELINE grammar: BATCH_INTERVAL, MAX_PARTITIONS_PER_BATCH,
+# MAX_RETRIES_PER_BATCH_PARTITION, MAX_OFFSETS_PER_BATCH_PARTITION (CREATE PIPELINE, "Syntax",
+# https://docs.singlestore.com/cloud/reference/sql-reference/pipelines-commands/create-pipeline/, cloud).
+# MAX_RETRIES_PER_BATCH_PARTITION is not a module option: carried over by CREATE OR REPLACE when the server has it.
+CARRIED = {
+    "batch_interval": "BATCH_INTERVAL",
+    "max_partitions_per_batch": "MAX_PARTITIONS_PER_BATCH",
+    "max_retries_per_batch_partition": "MAX_RETRIES_PER_BATCH_PARTITION",
+    "max_offsets_per_batch_partition": "MAX_OFFSETS_PER_BATCH_PARTITION",
+}
+# Clauses SHOW CREATE PIPELINE prints for a pipeline whose statement did not have them (their default values), as
+# the corpus shows (show_create_pipeline/json_mapping_qualified.yml and others): neither a difference nor an unmanaged
+# clause. Their ENABLE forms are not defaults: kept and carried over like any clause this module does not manage.
+DEFAULTS_PRINTED = ("DISABLE OUT_OF_ORDER OPTIMIZATION", "DISABLE OFFSETS METADATA GC")
 _SECRET_KEY = r"[^\"']*(?:password|passwd|secret|token|credential|private|key)[^\"']*"
 _SECRET_JSON = re.compile(r"(\"" + _SECRET_KEY + r"\"\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|[^,}\s]+)", re.IGNORECASE)
 _CREDENTIALS_CLAUSE = re.compile(r"(CREDENTIALS\s+)('(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\")", re.IGNORECASE)
@@ -257,30 +277,43 @@ def _split(tokens: list[Token], sep: str = ",") -> list[list[Token]]:
     return [p for p in parts if p]
 
 
-def _pairs(p: _Parser, tokens: list[Token]) -> list[tuple[str, str, str]]:
+def _target(p: _Parser, tokens: list[Token], what: str) -> tuple[str, str | None]:
+    """A column, ``@variable`` or ``table.column`` (SHOW CREATE PIPELINE qualifies targets with the table name):
+    (column or variable, qualifier or None)."""
+    if len(tokens) == 1 and tokens[0].kind in ("ident", "word", "var"):
+        return (tokens[0].text if tokens[0].kind == "var" else tokens[0].value), None
+    if len(tokens) == 3 and tokens[1].text == "." and all(t.kind in ("ident", "word") for t in (tokens[0], tokens[2])):
+        return tokens[2].value, tokens[0].value
+    raise DefinitionError(f"expected {what} in {p.display(tokens)!r}")
+
+
+def _pairs(p: _Parser, tokens: list[Token], qualifiers: list[str]) -> list[tuple[str, str, str]]:
     """``col = expr, ...`` -> [(column, display expression, normalised expression)]."""
     out = []
     for part in _split(tokens):
         eq = next((k for k, t in enumerate(part) if t.text == "="), None)
         if eq is None or eq == 0:
             raise DefinitionError(f"expected 'column = expression' in {p.display(part)!r}")
-        column = part[eq - 1].value
+        column, qualifier = _target(p, part[:eq], "'column = expression'")
+        qualifiers += [qualifier] if qualifier is not None else []
         out.append((column, p.display(part[eq + 1:]), norm(part[eq + 1:])))
     return out
 
 
-def _mapping(p: _Parser, tokens: list[Token]) -> list[dict[str, Any]]:
+def _mapping(p: _Parser, tokens: list[Token], qualifiers: list[str]) -> list[dict[str, Any]]:
     out = []
     for part in _split(tokens):
         arrow = next((k for k, t in enumerate(part) if t.text == "<-"), None)
-        if arrow != 1:
+        if not arrow:
             raise DefinitionError(f"expected 'column <- path' in {p.display(part)!r}")
-        rest = part[2:]
+        column, qualifier = _target(p, part[:arrow], "'column <- path'")
+        qualifiers += [qualifier] if qualifier is not None else []
+        rest = part[arrow + 1:]
         cut = next((k for k, t in enumerate(rest) if t.kind == "word" and t.value.upper() == "DEFAULT"), len(rest))
         segments = [t.value for t in rest[:cut] if t.text != "::"]
         if len(segments) > 1 and segments[0] == "%":
             segments = segments[1:]
-        entry: dict[str, Any] = {"column": part[0].value if part[0].kind != "var" else part[0].text, "path": "::".join(segments)}
+        entry: dict[str, Any] = {"column": column, "path": "::".join(segments)}
         default = rest[cut + 1:]
         if cut < len(rest):
             entry["default"] = _default_value(default)
@@ -307,16 +340,23 @@ def parse_definition(text: str) -> dict[str, Any]:
     p.expect("CREATE")
     p.accept("OR", "REPLACE")
     d: dict[str, Any] = {"aggregator": p.accept("AGGREGATOR"), "config": None, "has_credentials": False, "stop_on_error": None,
-                         "errors": [], "mapping": [], "columns": [], "csv": {}, "set": [], "where": None, "odku": [], "other": []}
+                         "errors": [], "mapping": [], "columns": [], "csv": {}, "set": [], "where": None, "odku": [], "other": [],
+                         "other_raw": [],
+                         "other_tail": [], "defaults": []}
     d.update({key: None for key in CARRIED})
+    qualifiers: list[str] = []
     p.expect("PIPELINE")
     p.accept("IF", "NOT", "EXISTS")
     d["name"] = p.name()
     p.expect("AS", "LOAD", "DATA")
     d["source"] = p.take().value.upper()
     endpoint = p.string()
-    hosts, _slash, d["topic"] = endpoint.rpartition("/")
+    hosts, slash, d["topic"] = endpoint.rpartition("/")
     d["brokers"] = [h.strip() for h in hosts.split(",") if h.strip()]
+    # SHOW CREATE PIPELINE hides "sensitive data, such as credentials, URLs, etc" from users without SUPER (SHOW CREATE
+    # PIPELINE, "Remarks", https://docs.singlestore.com/db/v9.1/reference/sql-reference/show-commands/show-create-pipeline/,
+    # 9.1). An endpoint that is not host[:port]/topic cannot be compared: the caller must not act on it.
+    d["endpoint_readable"] = bool(slash and d["brokers"] and d["topic"])
     while p.peek() is not None and not p.at("INTO"):
         if p.accept("CONFIG"):
             raw = p.string()
@@ -325,7 +365,7 @@ def parse_definition(text: str) -> dict[str, Any]:
             except ValueError:
                 d["config"] = raw
         elif p.accept("CREDENTIALS"):
-            p.take()
+            p.take()  # whatever the server shows (the JSON to a SUPER user, a hidden form to others): only its presence counts
             d["has_credentials"] = True
         elif any(p.at(keyword) for keyword in CARRIED.values()):
             key = p.take().value.lower()
@@ -343,9 +383,13 @@ def parse_definition(text: str) -> dict[str, Any]:
         elif p.accept("REPLACE"):
             d["errors"].append("REPLACE")
         else:
-            start = p.take()
-            rest = p.until([(k,) for k in _Parser.PRE])
-            d["other"].append(p.display([start] + rest))
+            tokens = [p.take()] + p.until([(k,) for k in _Parser.PRE])
+            clause = p.display(tokens)
+            if clause.upper() in DEFAULTS_PRINTED:
+                d["defaults"].append(clause)
+            else:
+                d["other"].append(clause)  # shown (whitespace folded)
+                d["other_raw"].append(p.text[tokens[0].start:tokens[-1].end])  # carried over as the server printed it
     p.expect("INTO")
     d["target_kind"] = p.take().value.lower()
     d["target"] = p.name()
@@ -354,7 +398,7 @@ def parse_definition(text: str) -> dict[str, Any]:
         if p.accept("FORMAT"):
             d["format"] = p.take().value.lower()
             if d["format"] == "json" and p.peek() is not None and p.peek().text == "(":
-                d["mapping"] = _mapping(p, p.group())
+                d["mapping"] = _mapping(p, p.group(), qualifiers)
         elif p.accept("FIELDS") or p.accept("COLUMNS"):
             while True:
                 if p.accept("TERMINATED", "BY"):
@@ -374,15 +418,22 @@ def parse_definition(text: str) -> dict[str, Any]:
                 else:
                     break
         elif p.peek().text == "(" and d["format"] == "csv":
-            d["columns"] = [part[-1].text if part[-1].kind == "var" else part[-1].value for part in _split(p.group())]
+            for part in _split(p.group()):
+                column, qualifier = _target(p, part, "a column or @variable")
+                qualifiers += [qualifier] if qualifier is not None else []
+                d["columns"].append(column)
         elif p.accept("SET"):
-            d["set"] = _pairs(p, p.until([s for s in _Parser.EXPR if s != ("SET",)]))
+            d["set"] = _pairs(p, p.until([s for s in _Parser.EXPR if s != ("SET",)]), qualifiers)
         elif p.accept("WHERE"):
             tokens = p.until([s for s in _Parser.EXPR if s != ("WHERE",)])
             d["where"] = (p.display(tokens), norm(tokens))
         elif p.accept("ON", "DUPLICATE", "KEY", "UPDATE"):
-            d["odku"] = _pairs(p, p.until([s for s in _Parser.EXPR if s[0] != "ON"]))
+            d["odku"] = _pairs(p, p.until([s for s in _Parser.EXPR if s[0] != "ON"]), qualifiers)
         else:
             start = p.take()
-            d["other"].append(p.display([start] + p.until(_Parser.TAIL)))
+            d["other_tail"].append(p.display([start] + p.until(_Parser.TAIL)))
+    wrong = sorted({q for q in qualifiers if q != d["target"]})
+    if wrong:
+        raise DefinitionError(f"column targets are qualified with table {', '.join(repr(q) for q in wrong)}, not with the pipeline's "
+                              f"{d['target_kind']} {d['target']!r}")
     return d

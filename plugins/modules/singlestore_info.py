@@ -81,6 +81,12 @@ pipelines:
     - By C(database.name), C(state), C(definition) (credentials never included), C(config_json) (scrubbed),
       C(partitions) with each partition's C(lag) (C(LATEST_OFFSET - CURSOR_OFFSET)), the total C(lag),
       the latest C(batches) and C(errors) (from C(PIPELINES_BATCHES_SUMMARY) and C(PIPELINES_ERRORS)).
+    - C(definition) is read from C(SHOW CREATE PIPELINE) as singlestore_pipeline reads it (table-qualified targets, default
+      clauses); when it cannot be read it is null and C(definition_error) says why.
+    - A partition's C(lag) is null when C(EARLIEST_OFFSET)/C(LATEST_OFFSET) are NULL, which the documentation allows while
+      extraction is in progress or failed (PIPELINES_CURSORS,
+      U(https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/));
+      the total C(lag) is then null too.
     - Only databases matching O(filter).
   returned: when O(gather_subset) has pipelines
   type: dict

@@ -12,10 +12,23 @@ description:
   - Reads the pipeline from C(information_schema.PIPELINES) and C(SHOW CREATE PIPELINE), renders the C(CREATE PIPELINE)
     statement the task describes, and compares both after the same normalisation (whitespace, backquotes, letter case outside
     string literals; the CREDENTIALS clause only counts as present or not).
+  - SingleStore prints mapping, column, C(SET) and C(ON DUPLICATE KEY UPDATE) targets qualified with the table name
+    (C(`t`.`c` <- `c`)); they compare equal to the unqualified names of the task, and a qualifier naming another table fails
+    the task. C(DISABLE OUT_OF_ORDER OPTIMIZATION) and C(DISABLE OFFSETS METADATA GC), which the server prints for their
+    default values, are not differences. C(FORMAT JSON) without O(mapping) compares equal both to a bare C(FORMAT JSON) and to
+    a mapping of every column of the table from the JSON key of its name.
   - A pipeline that only differs in O(batch_interval), O(max_partitions_per_batch), O(max_offsets_per_batch_partition) or
     O(stop_on_error) gets one C(ALTER PIPELINE) per setting. Any other difference (brokers, topic, config, target, format,
-    mapping, O(set), O(where), O(csv), error handling) gets C(CREATE OR REPLACE PIPELINE), which keeps the Kafka offsets of
-    the same topic, so nothing is loaded twice. The module never drops and re-creates a pipeline to apply a change.
+    mapping, O(set), O(where), O(csv), error handling) gets C(CREATE OR REPLACE PIPELINE). The module never drops and
+    re-creates a pipeline to apply a change.
+  - Around C(CREATE OR REPLACE PIPELINE) the offsets are carried explicitly, as no public source says whether the statement keeps
+    them. The cursors of C(information_schema.PIPELINES_CURSORS) are read before it (again after the C(STOP) of a running
+    pipeline) and set again after it with C(ALTER PIPELINE ... SET OFFSETS) and a JSON object of partition to next offset,
+    shown in RV(queries) also in check mode, so nothing is loaded twice. If a cursor cannot be read (NULL), the task fails and nothing is changed.
+    A pipeline replaced onto other brokers or another topic starts from O(start_from) instead.
+  - Clauses the module does not manage (C(RESOURCE POOL), C(ENABLE OUT_OF_ORDER OPTIMIZATION), C(WITH TRANSFORM), ...) are
+    carried over by the replace as the server printed them. A pipeline with such a clause after C(INTO) (C(NULL DEFINED BY),
+    C(IGNORE n LINES), ...) is not replaced; the task fails and nothing is changed.
   - A running pipeline is stopped before a change and started again after it. C(TEST PIPELINE) and C(START PIPELINE ... FOREGROUND)
     also need a stopped pipeline.
   - Tunables the task leaves unset are not managed, and are kept by C(CREATE OR REPLACE PIPELINE).
@@ -76,6 +89,7 @@ options:
   mapping:
     description:
       - V(json) only. Without it, JSON keys are matched to columns by name.
+      - Read back from the server with targets qualified by the table name; compared without the qualifier.
     type: list
     elements: dict
     suboptions:
@@ -140,7 +154,10 @@ options:
     description: V(true) puts the pipeline in C(Error) when a batch keeps failing; V(false) skips the batch. Unset means the server's default.
     type: bool
   start_from:
-    description: Where a new pipeline starts; V(latest) runs C(ALTER PIPELINE ... SET OFFSETS LATEST) before the first start. Ignored for an existing pipeline.
+    description:
+      - Where a new pipeline starts; V(latest) runs C(ALTER PIPELINE ... SET OFFSETS LATEST) before the first start.
+      - Also where a pipeline replaced onto other brokers or another topic starts (C(SET OFFSETS EARLIEST) or C(LATEST) after the
+        replace). Otherwise ignored for an existing pipeline.
     type: str
     choices: [earliest, latest]
     default: earliest
@@ -148,12 +165,16 @@ options:
     description:
       - V(true) sets the offsets back to the earliest ones (C(SET OFFSETS EARLIEST)) when they are not there, which deliberately loads
         the topic again (duplicates are handled per O(on_duplicate)). The only way this module replays messages.
+      - When C(PIPELINES_CURSORS) shows a partition's offsets as NULL (a batch is running, or extraction failed), whether they are
+        there is unknown, so the reset is done anyway, with a warning (a partition already at the earliest offset loads nothing again).
     type: bool
     default: false
   update_credentials:
     description:
       - V(on_create) sends O(kafka.credentials) only when the pipeline is created or replaced (a replace always carries them).
-      - V(always) also sends them on every run with C(ALTER PIPELINE ... SET CREDENTIALS), and the task reports changed.
+      - V(always) also sends them on every run, and the task reports changed. On SingleStore 9.0 and later with
+        C(ALTER PIPELINE ... SET CREDENTIALS); before 9.0, whose C(ALTER PIPELINE) has no such clause, with
+        C(CREATE OR REPLACE PIPELINE), the offsets carried over as for any replace. The version is C(@@memsql_version).
     type: str
     choices: [always, on_create]
     default: on_create
@@ -192,8 +213,17 @@ attributes:
 notes:
   - C(changed) comes from reading the pipeline before and after; credentials sent, offsets reset or rows loaded by
     O(foreground_batches) also count as a change.
-  - C(AGGREGATOR) is kept as the server has it. Other clauses (transforms, resource pools, ...) are not managed nor compared; they
-    are shown in RV(pipeline.unmanaged_clauses), and a replaced pipeline loses them (with a warning).
+  - C(AGGREGATOR) and C(MAX_RETRIES_PER_BATCH_PARTITION) are kept as the server has them. Other clauses (transforms, resource
+    pools, ...) are not managed nor compared; they are shown in RV(pipeline.unmanaged_clauses) and carried over by a replace.
+  - C(SHOW CREATE PIPELINE) hides credentials and URLs from users without C(SUPER). Hidden credentials in any form count as
+    present; a Kafka endpoint that cannot be read fails the task (nothing changed). A server that left the CREDENTIALS clause out
+    entirely could not be told from a pipeline without credentials (not settled by any public source).
+  - "Checked against (see docs/singlestore-conformance.md and tests/conformance/singlestore/): the CREATE PIPELINE grammar
+    (clause order, cloud), ALTER PIPELINE (8.9 has no SET CONFIG/CREDENTIALS, 9.0 has), SHOW CREATE PIPELINE (the 7.6/9.1/cloud
+    example, verbatim; credentials hidden from users without SUPER), PIPELINES_CURSORS (NULL offsets, cloud/10). The printed
+    layout of JSON mappings, SET, DEFAULT and the default clauses comes from published outputs of 8.x/9.x servers that could not
+    be cited by repository, and is marked constructed in the corpus. Not checked against a real server by the tests (that is
+    C(make test-live))."
 seealso:
   - module: transactions_st.realtime.singlestore_table
   - module: transactions_st.realtime.kafka_topic

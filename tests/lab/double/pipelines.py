@@ -21,6 +21,7 @@ import pymysql
 from ..pipelines.catalog import VIEWS
 from ..pipelines.engine import EngineError, PipelineEngine
 from ..pipelines.grammar import is_pipeline_statement, quote_ident
+from .rewrite import SINGLESTORE_VARIABLES
 from .sqllex import Token, quote_string
 from .upstream import ErrorReply, OkReply, Reply, RowsReply, text_column
 
@@ -52,7 +53,7 @@ def install(server: "DoubleServer") -> PipelineEngine:
                                password=cfg.admin_password, charset="utf8mb4", autocommit=False,
                                connect_timeout=5, read_timeout=60, write_timeout=60)
 
-    engine = PipelineEngine(connect, schema=SCHEMA, log=log.info)
+    engine = PipelineEngine(connect, schema=SCHEMA, log=log.info, version=lambda: str(SINGLESTORE_VARIABLES["memsql_version"]))
     engine.bootstrap()
     with connect() as conn, conn.cursor() as cur:
         for view in VIEWS:

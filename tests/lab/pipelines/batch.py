@@ -2,7 +2,9 @@
 
 Exactly-once comes from keeping the cursors in MariaDB next to the target table: the rows of a
 batch and the cursor update commit together, and a failed batch re-reads the cursors before it
-is tried again (reference/singlestore.md §7.3). No consumer group offsets are used.
+is tried again (PIPELINES_CURSORS.CURSOR_OFFSET is "the next offset at which the pipeline will start
+loading", https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/,
+cloud). No consumer group offsets are used.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class BatchOutcome:
 
 def client_config(d: PipelineDef, group_suffix: str) -> dict:
     conf: dict = {
-        "bootstrap.servers": ",".join(d.brokers),
+        "bootstrap.servers": ",".join(d.bootstrap),
         "group.id": f"s2double-{group_suffix}",   # required by librdkafka; never committed
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -52,7 +54,8 @@ def client_config(d: PipelineDef, group_suffix: str) -> dict:
                 extra = json.loads(text)
             except ValueError as exc:
                 raise SourceError(f"CONFIG/CREDENTIALS is not valid JSON: {exc.msg}") from exc
-            # schema.registry.* (Avro's registry, reference/singlestore.md §5.1) are SingleStore's, not librdkafka's.
+            # schema.registry.* (Avro's schema registry, given to SingleStore in CONFIG/CREDENTIALS) are SingleStore's,
+            # not librdkafka's.
             conf.update({k: v for k, v in extra.items() if k not in SINGLESTORE_ONLY_KEYS and not k.startswith("schema.registry.")})
     return conf
 

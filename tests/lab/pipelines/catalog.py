@@ -1,9 +1,12 @@
 """The double's pipeline catalog: base tables in MariaDB and the views SingleStore exposes.
 
 The base tables live in the double's own schema, next to the target tables, so that a batch's
-rows and its new offsets commit in one InnoDB transaction (reference/singlestore.md §7).
-The views carry SingleStore's names and columns and are what ``information_schema.PIPELINES*``
-queries are pointed at; they never expose credentials.
+rows and its new offsets commit in one InnoDB transaction. The views carry SingleStore's names and
+columns (the PIPELINES, PIPELINES_CURSORS, PIPELINES_BATCHES_SUMMARY and PIPELINES_ERRORS pages under
+https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/, cloud) and are what
+``information_schema.PIPELINES*`` queries are pointed at; they never expose credentials.
+PIPELINES_CURSORS shows EARLIEST_OFFSET / LATEST_OFFSET as NULL for a partition whose batch is running
+(``IN_BATCH``): they "may be NULL if data extraction is still in progress or failed" (PIPELINES_CURSORS page).
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ SCHEMA_DDL = [
         SUCCESSFUL_CURSOR_OFFSET BIGINT NOT NULL DEFAULT 0,
         UPDATED_UNIX_TIMESTAMP DOUBLE NOT NULL DEFAULT 0,
         EXTRA_FIELDS TEXT NULL,
+        IN_BATCH TINYINT NOT NULL DEFAULT 0,
         PRIMARY KEY (DATABASE_NAME, PIPELINE_NAME, SOURCE_PARTITION_ID)
     ) ENGINE=InnoDB""",
+    # a catalog made before IN_BATCH existed (a lab state directory kept between runs)
+    "ALTER TABLE {schema}._cursors ADD COLUMN IF NOT EXISTS IN_BATCH TINYINT NOT NULL DEFAULT 0",
     """CREATE TABLE IF NOT EXISTS {schema}._batches (
         DATABASE_NAME VARCHAR(64) NOT NULL,
         PIPELINE_NAME VARCHAR(64) NOT NULL,
@@ -68,7 +74,9 @@ SCHEMA_DDL = [
         SELECT DATABASE_NAME, PIPELINE_NAME, PIPELINE_ID, CONFIG_JSON, STATE, SKIPPED_BATCH_PARTITIONS,
                CREATE_TIME, ALTER_TIME FROM {schema}._pipelines""",
     """CREATE OR REPLACE VIEW {schema}.PIPELINES_CURSORS AS
-        SELECT DATABASE_NAME, PIPELINE_NAME, SOURCE_TYPE, SOURCE_PARTITION_ID, EARLIEST_OFFSET, LATEST_OFFSET,
+        SELECT DATABASE_NAME, PIPELINE_NAME, SOURCE_TYPE, SOURCE_PARTITION_ID,
+               CASE WHEN IN_BATCH = 0 THEN EARLIEST_OFFSET END AS EARLIEST_OFFSET,
+               CASE WHEN IN_BATCH = 0 THEN LATEST_OFFSET END AS LATEST_OFFSET,
                CURSOR_OFFSET, SUCCESSFUL_CURSOR_OFFSET, UPDATED_UNIX_TIMESTAMP, EXTRA_FIELDS FROM {schema}._cursors""",
     """CREATE OR REPLACE VIEW {schema}.PIPELINES_BATCHES_SUMMARY AS
         SELECT DATABASE_NAME, PIPELINE_NAME, BATCH_ID, BATCH_STATE, START_TIME, BATCH_TIME, ROWS_STREAMED,

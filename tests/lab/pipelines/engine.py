@@ -1,10 +1,19 @@
 """The pipeline engine of the SingleStore double: statements, state machine and batch workers.
 
-State machine (reference/singlestore.md §12): CREATE -> Stopped; START -> Running (an error on a
-running pipeline unless IF NOT RUNNING); STOP -> Stopped (an error unless running, or IF RUNNING);
-TEST / FOREGROUND on a running pipeline -> error; a batch that keeps failing with STOP_ON_ERROR
-(default ON, like ``pipelines_stop_on_error``) -> Error. CREATE OR REPLACE keeps the cursors of
-the same topic; DROP deletes them, so a new CREATE starts again from the earliest offsets.
+State machine (START PIPELINE, STOP PIPELINE, TEST PIPELINE pages under
+https://docs.singlestore.com/cloud/reference/sql-reference/pipelines-commands/, cloud): CREATE -> Stopped;
+START -> Running (an error on a running pipeline unless IF NOT RUNNING); STOP -> Stopped (an error unless running, or
+IF RUNNING); TEST / FOREGROUND on a running pipeline -> error; a batch that keeps failing with STOP_ON_ERROR
+(default ON, like ``pipelines_stop_on_error``) -> Error. DROP deletes the cursors, so a new CREATE starts again from
+the earliest offsets.
+
+Assumed, not from a public source (tests/lab/double/README.md, "Pipelines"): CREATE OR REPLACE puts the cursors back
+to the earliest offsets (the unfavourable reading; the collection sets them again itself). ``ALTER PIPELINE ... SET
+CREDENTIALS`` is refused with 1064 when the double reports a version before 9.0, whose ALTER PIPELINE grammar has no
+such clause (https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/, 8.9).
+PIPELINES_CURSORS shows NULL EARLIEST_OFFSET / LATEST_OFFSET for the partitions of a batch while it runs (they "may
+be NULL if data extraction is still in progress or failed",
+https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from typing import Callable
 
 from . import batch as b
 from .catalog import BATCHES_TO_KEEP, SCHEMA_DDL
-from .grammar import Mapping, PipelineDef, PipelineSyntaxError, Statement, apply_alter, parse, quote_ident, render
+from .grammar import Mapping, PipelineDef, PipelineSyntaxError, Statement, apply_alter, as_created, parse, quote_ident, render
 from .transform import RecordError
 
 # Error codes: MySQL's where one fits; pipeline-specific ones are the double's own (documented).
@@ -83,8 +92,9 @@ class PipelineEngine:
     """Executes pipeline statements against MariaDB and runs one worker thread per running pipeline."""
 
     def __init__(self, connect: Callable[[], object], schema: str = "_s2double", log: Callable[[str], None] = print,
-                 stop_on_error_default: bool = True):
+                 stop_on_error_default: bool = True, version: Callable[[], str] = lambda: "8.9.24"):
         self.connect = connect      # returns a new PyMySQL connection with admin rights
+        self.version = version      # what @@memsql_version reports now (version gates of the grammar)
         self.schema = quote_ident(schema)
         self.log = log
         self.stop_on_error_default = stop_on_error_default
@@ -170,7 +180,7 @@ class PipelineEngine:
                 consumer.close()
 
     def _create(self, st: Statement, db: str) -> Result:
-        d = st.definition
+        d = as_created(st.definition)  # kept (and printed) as a current server keeps it
         existing = self._row(db, d.name)
         if existing is not None and not st.or_replace:
             if st.if_clause:
@@ -188,15 +198,15 @@ class PipelineEngine:
                             "STATE, CREATE_TIME) VALUES (%s, %s, %s, %s, 'Stopped', %s)",
                             (db, d.name, _definition_to_json(d), config_json(d, False), now))
             else:
-                old = _definition_from_json(existing[0])
                 cur.execute(f"UPDATE {self.schema}._pipelines SET DEFINITION=%s, CONFIG_JSON=%s, CREATE_TIME=%s "
                             "WHERE DATABASE_NAME=%s AND PIPELINE_NAME=%s",
                             (_definition_to_json(d), config_json(d, was_running), now, db, d.name))
-                if old.topic != d.topic or set(old.brokers) != set(d.brokers):
-                    # Another source: the old cursors mean nothing there.
-                    cur.execute(f"DELETE FROM {self.schema}._cursors WHERE DATABASE_NAME=%s AND PIPELINE_NAME=%s", (db, d.name))
+                # Whether CREATE OR REPLACE keeps the offsets is not stated in any public source we found: the double
+                # takes the unfavourable reading (back to the earliest offsets), so that in the lab only a client that
+                # sets them again itself (ALTER PIPELINE ... SET OFFSETS) avoids loading rows twice.
+                cur.execute(f"DELETE FROM {self.schema}._cursors WHERE DATABASE_NAME=%s AND PIPELINE_NAME=%s", (db, d.name))
             for p, (low, high) in offsets.items():
-                # New partitions start at the earliest offset; existing cursors are kept.
+                # Every partition starts at the earliest offset.
                 cur.execute(f"INSERT IGNORE INTO {self.schema}._cursors (DATABASE_NAME, PIPELINE_NAME, SOURCE_PARTITION_ID, "
                             "EARLIEST_OFFSET, LATEST_OFFSET, CURSOR_OFFSET, SUCCESSFUL_CURSOR_OFFSET, UPDATED_UNIX_TIMESTAMP) "
                             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", (db, d.name, str(p), low, high, low, low, time.time()))
@@ -208,6 +218,9 @@ class PipelineEngine:
     def _alter(self, st: Statement, db: str) -> Result:
         d, state = self._require(db, st.name)
         changes = dict(st.alter)
+        if "credentials" in changes and _version_tuple(self.version()) < (9, 0):
+            raise EngineError(ER_SYNTAX, "You have an error in your SQL syntax: ALTER PIPELINE ... SET CREDENTIALS is not in the "
+                                         f"grammar of SingleStore {self.version()} (9.0 and later)")
         running = state == "Running"
         if running:
             self._stop_worker(db, st.name)
@@ -444,13 +457,14 @@ class Worker(threading.Thread):
             out.bytes += len(m.value() or b"")
         out.rows_streamed, out.partitions = len(rows), len(out.new_offsets)
         schema = self.engine.schema
+        self._mark_in_batch(conn, list(out.new_offsets), True)  # PIPELINES_CURSORS: NULL offsets while the batch runs
         try:
             conn.begin()
             out.rows_inserted, row_errors = b.load(conn, d, self.db, rows, skip_rows)
             with conn.cursor() as cur:
                 for p, off in out.new_offsets.items():
                     cur.execute(f"UPDATE {schema}._cursors SET CURSOR_OFFSET=%s, SUCCESSFUL_CURSOR_OFFSET=%s, "
-                                "LATEST_OFFSET=GREATEST(LATEST_OFFSET, %s), UPDATED_UNIX_TIMESTAMP=%s "
+                                "LATEST_OFFSET=GREATEST(LATEST_OFFSET, %s), UPDATED_UNIX_TIMESTAMP=%s, IN_BATCH=0 "
                                 "WHERE DATABASE_NAME=%s AND PIPELINE_NAME=%s AND SOURCE_PARTITION_ID=%s",
                                 (off, off, off, time.time(), self.db, self.name_, str(p)))
                 elapsed = max(time.monotonic() - t0, 1e-6)
@@ -464,6 +478,7 @@ class Worker(threading.Thread):
             conn.commit()
         except Exception:
             _rollback(conn)
+            self._mark_in_batch(conn, list(out.new_offsets), False)
             raise
         for rec in out.skipped_records:
             self.engine.record_error(self.db, self.name_, f"Skipped record: {rec}", error_type="Warning", batch_id=batch_id,
@@ -526,6 +541,20 @@ class Worker(threading.Thread):
             consumer.close()
         _close(conn)
 
+    def _mark_in_batch(self, conn, partitions: list[int], running: bool) -> None:
+        """Flag (or clear) the partitions of the running batch, committed on its own so other sessions see it."""
+        if not partitions:
+            return
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"UPDATE {self.engine.schema}._cursors SET IN_BATCH=%s WHERE DATABASE_NAME=%s AND PIPELINE_NAME=%s "
+                            f"AND SOURCE_PARTITION_ID IN ({', '.join(['%s'] * len(partitions))})",
+                            (1 if running else 0, self.db, self.name_, *[str(p) for p in partitions]))
+            conn.commit()
+        except Exception:  # pylint: disable=broad-except  # clearing after a failure: the connection may be gone
+            if running:
+                raise
+
     def _skip_batch(self, conn, d: PipelineDef) -> None:
         """STOP_ON_ERROR OFF: give up on the failing records, as SingleStore skips a batch partition."""
         consumer = b.open_consumer(d, f"skip-{uuid.uuid4().hex[:8]}")
@@ -545,6 +574,10 @@ class Worker(threading.Thread):
             conn.commit()
         finally:
             consumer.close()
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("-")[0].split(".")[:2] if part.isdigit())
 
 
 def _message(exc: Exception) -> str:

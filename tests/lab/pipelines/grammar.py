@@ -1,7 +1,19 @@
-"""Parse and render the pipeline statements of SingleStore (reference/singlestore.md §5-6).
+"""Parse and render the pipeline statements of SingleStore.
 
+Grammar: CREATE PIPELINE and ALTER PIPELINE
+(https://docs.singlestore.com/cloud/reference/sql-reference/pipelines-commands/create-pipeline/, cloud;
+https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/, 8.9;
+https://docs.singlestore.com/db/v9.0/reference/sql-reference/pipelines-commands/alter-pipeline/, 9.0).
 Only the Kafka source and the clauses the collection uses are understood; anything else is a
 ``PipelineSyntaxError`` (reported to the client as error 1064), never silently ignored.
+
+``render()`` prints what SHOW CREATE PIPELINE prints, in one of the two forms of the conformance corpus
+(tests/conformance/singlestore/show_create_pipeline/): the docs' example (``legacy``: unqualified targets,
+``(`a`,`b`)``) or the form of current servers (targets qualified with the table name, lists indented on lines of
+their own, ``DEFAULT   NULL``, ``SET`` on a line of its own, and the clauses printed with their default values).
+A definition parsed from text keeps the form it was written in, so parse -> render gives the text back; a pipeline
+created through the engine is printed in the current form (``as_created()``). The tests hold every corpus case
+against parse -> render (tests/unit/conformance/test_pipelines_double.py).
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ class Mapping:
 class PipelineDef:
     name: str
     database: str | None
-    brokers: tuple[str, ...]
+    brokers: tuple[str, ...]               # as written (SHOW CREATE PIPELINE prints the endpoint as written)
     topic: str
     config: str | None = None
     credentials: str | None = None
@@ -37,6 +49,9 @@ class PipelineDef:
     max_partitions_per_batch: int | None = None
     max_retries_per_batch_partition: int | None = None
     max_offsets_per_batch_partition: int | None = None
+    resource_pool: str | None = None
+    out_of_order: str | None = None        # "ENABLE" | "DISABLE" | None (not printed)
+    offsets_metadata_gc: str | None = None  # "ENABLE" | "DISABLE" | None (not printed)
     error_handling: tuple[str, ...] = ()   # e.g. ("SKIP DUPLICATE KEY ERRORS",), ("REPLACE",)
     stop_on_error: str | None = None       # "ON" | "OFF" | None (engine default)
     target_kind: str = "TABLE"             # TABLE | PROCEDURE
@@ -49,9 +64,10 @@ class PipelineDef:
     fields_escaped_by: str = "\\"
     lines_terminated_by: str = "\n"
     lines_starting_by: str = ""
-    set_clause: str | None = None
+    set_clause: str | None = None          # "`c` = expr, ..." (targets unqualified, backquoted)
     where_clause: str | None = None
-    on_duplicate_key_update: str | None = None
+    on_duplicate_key_update: str | None = None  # as set_clause
+    qualified: bool = False                # printed in the current form (see the module docstring)
     extra: dict = field(default_factory=dict, compare=False)
 
     # Settings ALTER PIPELINE can change; everything else is structural (CREATE OR REPLACE).
@@ -61,6 +77,11 @@ class PipelineDef:
     @property
     def connection_string(self) -> str:
         return f"{','.join(self.brokers)}/{self.topic}"
+
+    @property
+    def bootstrap(self) -> tuple[str, ...]:
+        """host:port of every broker (Kafka's port 9092 where the endpoint has none)."""
+        return tuple(b if re.search(r":\d+$", b) else f"{b}:9092" for b in self.brokers)
 
 
 def unquote_ident(text: str) -> str:
@@ -240,27 +261,62 @@ def split_top_level(text: str, sep: str = ",") -> list[str]:
     return parts
 
 
-def _parse_mapping(text: str) -> tuple[Mapping, ...]:
-    out = []
+_TARGET = r"(@[A-Za-z0-9_$]+|(?:" + IDENT + r"\s*\.\s*)?" + IDENT + r")"
+
+
+def _target(text: str) -> tuple[str, bool]:
+    """A mapping, column-list, SET or ON DUPLICATE KEY UPDATE target: (column or @var, whether it was qualified).
+
+    Current servers qualify targets with the table name (corpus: show_create_pipeline/json_mapping_qualified.yml); the
+    qualifier is not checked against the table (the corpus does not show what the server does with another name)."""
+    text = text.strip()
+    if text.startswith("@"):
+        return text, False
+    m = re.fullmatch(r"(" + IDENT + r")\s*\.\s*(" + IDENT + r")", text)
+    if m:
+        return unquote_ident(m.group(2)), True
+    if not re.fullmatch(IDENT, text):
+        raise PipelineSyntaxError(f"expected a column name, got {text!r}")
+    return unquote_ident(text), False
+
+
+def _parse_mapping(text: str) -> tuple[tuple[Mapping, ...], bool]:
+    out, qualified = [], False
     for item in split_top_level(text):
-        m = re.match(r"^\s*(@?" + IDENT + r")\s*<-\s*(.+?)(?:\s+DEFAULT\s+(.+))?\s*$", item, re.IGNORECASE | re.DOTALL)
+        m = re.match(r"^\s*" + _TARGET + r"\s*<-\s*(.+?)(?:\s+DEFAULT\s+(.+))?\s*$", item, re.IGNORECASE | re.DOTALL)
         if not m:
             raise PipelineSyntaxError(f"bad JSON mapping entry {item!r}")
-        target = m.group(1)
-        target = target if target.startswith("@") else unquote_ident(target)
+        target, was_qualified = _target(m.group(1))
+        qualified = qualified or was_qualified
         path = "::".join(unquote_ident(p) for p in m.group(2).strip().split("::"))
         if path.startswith("%::"):
             path = path[3:]
         out.append(Mapping(target, path, m.group(3).strip() if m.group(3) else None))
-    return tuple(out)
+    return tuple(out), qualified
 
 
-def _parse_columns(text: str) -> tuple[str, ...]:
-    cols = []
+def _parse_columns(text: str) -> tuple[tuple[str, ...], bool]:
+    cols, qualified = [], False
     for item in split_top_level(text):
-        item = item.strip()
-        cols.append(item if item.startswith("@") else unquote_ident(item.split(".")[-1]))
-    return tuple(cols)
+        column, was_qualified = _target(item)
+        cols.append(column)
+        qualified = qualified or was_qualified
+    return tuple(cols), qualified
+
+
+def assignments(text: str | None) -> list[tuple[str, str]]:
+    """``c = expr, ...`` (SET, ON DUPLICATE KEY UPDATE) -> [(column, expression text)]; qualifiers dropped."""
+    pairs = []
+    for item in split_top_level(text or ""):
+        eq = next((i for i, ch, depth in _unquoted(item, 0) if ch == "=" and depth == 0), None)
+        if eq is None:
+            raise PipelineSyntaxError(f"expected 'column = expression', got {item!r}")
+        pairs.append((_target(item[:eq])[0], item[eq + 1:].strip()))
+    return pairs
+
+
+def _normal_assignments(text: str) -> str:
+    return ", ".join(f"{c if c.startswith('@') else quote_ident(c)} = {e}" for c, e in assignments(text))
 
 
 def parse_create(sql: str) -> tuple[PipelineDef, bool, bool]:
@@ -280,7 +336,7 @@ def parse_create(sql: str) -> tuple[PipelineDef, bool, bool]:
     if "/" not in endpoint:
         raise PipelineSyntaxError(f"Kafka endpoint {endpoint!r} must be 'host[:port]/topic'")
     hosts, topic = endpoint.rsplit("/", 1)
-    brokers = tuple(h.strip() if ":" in h else f"{h.strip()}:9092" for h in hosts.split(",") if h.strip())
+    brokers = tuple(h.strip() for h in hosts.split(",") if h.strip())
     d: dict = {"name": name, "database": database, "brokers": brokers, "topic": topic, "aggregator": aggregator}
     errors: list[str] = []
     while not s.at_end():
@@ -296,6 +352,16 @@ def parse_create(sql: str) -> tuple[PipelineDef, bool, bool]:
             d["max_retries_per_batch_partition"] = s.integer()
         elif s.accept("MAX_OFFSETS_PER_BATCH_PARTITION"):
             d["max_offsets_per_batch_partition"] = s.integer()
+        elif s.accept("RESOURCE", "POOL"):
+            d["resource_pool"] = s.ident()
+        elif s.peek_words("ENABLE") or s.peek_words("DISABLE"):
+            switch = "ENABLE" if s.accept("ENABLE") else (s.expect("DISABLE") or "DISABLE")
+            if s.accept("OUT_OF_ORDER", "OPTIMIZATION"):
+                d["out_of_order"] = switch
+            elif s.accept("OFFSETS", "METADATA", "GC"):
+                d["offsets_metadata_gc"] = switch
+            else:
+                _fail(s, "OUT_OF_ORDER OPTIMIZATION or OFFSETS METADATA GC")
         elif s.accept("STOP_ON_ERROR"):
             d["stop_on_error"] = "ON" if s.accept("ON") else ("OFF" if s.accept("OFF") else _fail(s, "ON or OFF"))
         elif s.accept("SKIP"):
@@ -336,7 +402,7 @@ def _parse_load_tail(s: _Scanner, d: dict) -> None:
     if s.accept("FORMAT", "JSON"):
         d["fmt"] = "JSON"
         if s.rest().lstrip().startswith("("):
-            d["mapping"] = _parse_mapping(s.balanced())
+            d["mapping"], d["qualified"] = _parse_mapping(s.balanced())
     else:
         s.accept("FORMAT", "CSV")
         d["fmt"] = "CSV"
@@ -359,14 +425,14 @@ def _parse_load_tail(s: _Scanner, d: dict) -> None:
                 else:
                     break
         if s.rest().lstrip().startswith("("):
-            d["columns"] = _parse_columns(s.balanced())
+            d["columns"], d["qualified"] = _parse_columns(s.balanced())
     while not s.at_end():
         if s.accept("SET"):
-            d["set_clause"] = s.until_keywords("WHERE", "ON DUPLICATE KEY UPDATE")
+            d["set_clause"] = _normal_assignments(s.until_keywords("WHERE", "ON DUPLICATE KEY UPDATE"))
         elif s.accept("WHERE"):
             d["where_clause"] = s.until_keywords("ON DUPLICATE KEY UPDATE", "SET")
         elif s.accept("ON", "DUPLICATE", "KEY", "UPDATE"):
-            d["on_duplicate_key_update"] = s.until_keywords("SET", "WHERE")
+            d["on_duplicate_key_update"] = _normal_assignments(s.until_keywords("SET", "WHERE"))
         else:
             _fail(s, "SET, WHERE or ON DUPLICATE KEY UPDATE")
 
@@ -458,6 +524,16 @@ def parse(sql: str) -> Statement:
                 changes.append(("config", s.string()))
             elif s.accept("SET", "CREDENTIALS"):
                 changes.append(("credentials", s.string()))
+            elif s.accept("SET", "RESOURCE", "POOL"):
+                changes.append(("resource_pool", s.ident()))
+            elif s.peek_words("ENABLE") or s.peek_words("DISABLE"):
+                switch = "ENABLE" if s.accept("ENABLE") else (s.expect("DISABLE") or "DISABLE")
+                if s.accept("OUT_OF_ORDER", "OPTIMIZATION"):
+                    changes.append(("out_of_order", switch))
+                elif s.accept("OFFSETS", "METADATA", "GC"):
+                    changes.append(("offsets_metadata_gc", switch))
+                else:
+                    _fail(s, "OUT_OF_ORDER OPTIMIZATION or OFFSETS METADATA GC")
             elif s.accept("STOP_ON_ERROR"):
                 value = "ON" if s.accept("ON") else "OFF" if s.accept("OFF") else None if s.accept("NONE") else _fail(s, "ON, OFF or NONE")
                 changes.append(("stop_on_error", value))
@@ -473,44 +549,72 @@ def apply_alter(definition: PipelineDef, changes: dict) -> PipelineDef:
     return replace(definition, **{k: v for k, v in changes.items() if k != "offsets"})
 
 
-def render(d: PipelineDef, with_credentials: bool = False) -> str:
-    """The canonical CREATE PIPELINE text, as SHOW CREATE PIPELINE prints it (one clause per line).
+def as_created(d: PipelineDef) -> PipelineDef:
+    """The definition as a current server keeps a new pipeline: printed in the qualified form, with the clauses
+    SHOW CREATE PIPELINE prints for their default values (corpus: show_create_pipeline/json_mapping_qualified.yml)."""
+    return replace(d, qualified=True, out_of_order=d.out_of_order or "DISABLE", offsets_metadata_gc=d.offsets_metadata_gc or "DISABLE")
 
-    Credentials are rendered only when asked for: SHOW CREATE PIPELINE hides them (§6.4).
+
+CREDENTIALS_HIDDEN = "<CREDENTIALS REDACTED>"  # the form is not published (corpus: credentials_hidden.yml, constructed)
+INDENT = "    "
+
+
+def _path(path: str) -> str:
+    return "::".join(quote_ident(p) if p != "%" else p for p in path.split("::"))
+
+
+def render(d: PipelineDef, with_credentials: bool = False) -> str:
+    """The CREATE PIPELINE text SHOW CREATE PIPELINE prints (one clause per line), in the form of ``d.qualified``.
+
+    Credentials are rendered only when asked for: SHOW CREATE PIPELINE hides them from users without SUPER
+    (https://docs.singlestore.com/db/v9.1/reference/sql-reference/show-commands/show-create-pipeline/, 9.1).
     """
     lines = [f"CREATE {'AGGREGATOR ' if d.aggregator else ''}PIPELINE {quote_ident(d.name)}",
              f"AS LOAD DATA KAFKA {sql_string(d.connection_string)}"]
     if d.config:
         lines.append(f"CONFIG {sql_string(d.config)}")
     if d.credentials:
-        lines.append(f"CREDENTIALS {sql_string(d.credentials) if with_credentials else sql_string('<CREDENTIALS REDACTED>')}")
+        lines.append(f"CREDENTIALS {sql_string(d.credentials) if with_credentials else sql_string(CREDENTIALS_HIDDEN)}")
     for attr in ("batch_interval", "max_partitions_per_batch", "max_retries_per_batch_partition",
                  "max_offsets_per_batch_partition"):
         if getattr(d, attr) is not None:
             lines.append(f"{attr.upper()} {getattr(d, attr)}")
+    if d.resource_pool:
+        lines.append(f"RESOURCE POOL {quote_ident(d.resource_pool)}")
+    if d.out_of_order:
+        lines.append(f"{d.out_of_order} OUT_OF_ORDER OPTIMIZATION")
+    if d.offsets_metadata_gc:
+        lines.append(f"{d.offsets_metadata_gc} OFFSETS METADATA GC")
     lines.extend(d.error_handling)
     if d.stop_on_error:
         lines.append(f"STOP_ON_ERROR {d.stop_on_error}")
     lines.append(f"INTO {d.target_kind} {quote_ident(d.target)}")
+    qualifier = quote_ident(d.target) + "." if d.qualified else ""
+
+    def target(name: str) -> str:
+        return name if name.startswith("@") else qualifier + quote_ident(name)
+
+    def listed(items: list[str], compact: str) -> str:
+        return ("(\n" + ",\n".join(INDENT + i for i in items) + "\n)") if d.qualified else "(" + compact.join(items) + ")"
+
     if d.fmt == "JSON":
         lines.append("FORMAT JSON")
         if d.mapping:
-            entries = []
-            for m in d.mapping:
-                target = m.target if m.target.startswith("@") else quote_ident(m.target)
-                path = "::".join(quote_ident(p) if p != "%" else p for p in m.path.split("::"))
-                entries.append(f"{target} <- {path}" + (f" DEFAULT {m.default}" if m.default is not None else ""))
-            lines.append("(" + ",\n".join(entries) + ")")
+            default = " DEFAULT   " if d.qualified else " DEFAULT "
+            lines.append(listed([f"{target(m.target)} <- {_path(m.path)}" + (default + m.default if m.default is not None else "")
+                                 for m in d.mapping], ",\n"))
     else:
         lines.append(f"FIELDS TERMINATED BY {sql_string(d.fields_terminated_by)} ENCLOSED BY "
                      f"{sql_string(d.fields_enclosed_by)} ESCAPED BY {sql_string(d.fields_escaped_by)}")
         lines.append(f"LINES TERMINATED BY {sql_string(d.lines_terminated_by)} STARTING BY {sql_string(d.lines_starting_by)}")
         if d.columns:
-            lines.append("(" + ",".join(c if c.startswith("@") else quote_ident(c) for c in d.columns) + ")")
-    if d.set_clause:
-        lines.append(f"SET {d.set_clause}")
-    if d.where_clause:
-        lines.append(f"WHERE {d.where_clause}")
-    if d.on_duplicate_key_update:
-        lines.append(f"ON DUPLICATE KEY UPDATE {d.on_duplicate_key_update}")
+            lines.append(listed([target(c) for c in d.columns], ","))
+    for keyword, clause in (("SET", d.set_clause), ("WHERE", d.where_clause), ("ON DUPLICATE KEY UPDATE", d.on_duplicate_key_update)):
+        if not clause:
+            continue
+        if keyword == "WHERE" or not d.qualified:
+            lines.append(f"{keyword} {clause}")
+        else:  # SET (and, by analogy, ON DUPLICATE KEY UPDATE) on a line of its own, one assignment per indented line
+            pairs = [f"{c if c.startswith('@') else quote_ident(c)} = {e}" for c, e in assignments(clause)]
+            lines.append(keyword + "\n" + ",\n".join(INDENT + pair for pair in pairs))
     return "\n".join(lines)

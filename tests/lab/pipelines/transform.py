@@ -1,7 +1,8 @@
 """Turn Kafka records into rows and rows into MariaDB statements, as a pipeline batch would.
 
-Parsing follows reference/singlestore.md §5.2: JSON paths ``a::b`` (``%`` is the whole record),
-``DEFAULT`` for a missing path, JSON null -> NULL, true/false -> "1"/"0", objects and arrays as JSON
+Parsing follows CREATE PIPELINE's JSON and CSV load options
+(https://docs.singlestore.com/cloud/reference/sql-reference/pipelines-commands/create-pipeline/, cloud): JSON paths
+``a::b`` (``%`` is the whole record), ``DEFAULT`` for a missing path, JSON null -> NULL, true/false -> "1"/"0", objects and arrays as JSON
 text; CSV with the pipeline's FIELDS/LINES settings. ``@var`` targets feed ``SET`` and ``WHERE``.
 """
 

@@ -16,7 +16,8 @@ def test_seed_pipelines_parse():
     assert d.error_handling == ("SKIP DUPLICATE KEY ERRORS",)
     assert not or_replace and not if_not_exists
     d, _, _ = grammar.parse_create(SEED_MESSAGES)
-    assert d.brokers == ("broker:9092",) and d.fmt == "CSV" and d.fields_terminated_by == "\t"
+    assert d.brokers == ("broker",) and d.bootstrap == ("broker:9092",)  # printed as written, connected on Kafka's port
+    assert d.fmt == "CSV" and d.fields_terminated_by == "\t"
 
 
 @pytest.mark.parametrize("sql", [SEED_RETAILS, SEED_MESSAGES, (

@@ -46,7 +46,7 @@ def test_seed_statement_text() -> None:
 
 
 def test_documented_show_create_text() -> None:
-    """The SHOW CREATE PIPELINE example of the SingleStore docs (reference/singlestore.md §6.4)."""
+    """The SHOW CREATE PIPELINE example of the SingleStore docs (also corpus case show_create_pipeline/csv_docs_example.yml)."""
     text = ("CREATE PIPELINE `mypipeline`\nAS LOAD DATA KAFKA '127.0.0.1/my-topic'\nBATCH_INTERVAL 0\nIGNORE\nINTO TABLE `t`\n"
             "FIELDS TERMINATED BY ',' ENCLOSED BY '' ESCAPED BY '\\\\'\nLINES TERMINATED BY '\\n' STARTING BY ''\n"
             "(`data`,`col1`,`col2`)")
@@ -66,7 +66,9 @@ def test_unmanaged_clauses_are_kept_visible() -> None:
             "(a <- a)")
     d = parse_definition(text)
     assert d["aggregator"] and d["has_credentials"] and d["format"] == "avro"
-    assert "RESOURCE POOL fast" in d["other"] and "DISABLE OFFSETS METADATA GC" in d["other"]
+    # a clause printed with its default value is neither kept nor shown; RESOURCE POOL is carried over and shown
+    assert d["other"] == ["RESOURCE POOL fast"] and d["defaults"] == ["DISABLE OFFSETS METADATA GC"]
+    assert public(d)["unmanaged_clauses"] == ["RESOURCE POOL fast", "SCHEMA REGISTRY 'https://r' (a <- a)"]
     assert "s3" not in repr(public(d))
 
 
