@@ -367,7 +367,7 @@ def build(queries_dir: Path = QUERIES_DIR) -> Dict[str, Any]:
     """The dashboard of the schema profiles seed and optimized (every panel on product_transactions)."""
     return _dashboard(DASHBOARD_UID, DASHBOARD_TITLE,
                       "transactions_st.realtime: retail transactions from Kafka through SingleStore, refreshed every "
-                      "250 ms.", [p for _, p in panel_builders(queries_dir)])
+                      "250 ms.", [spec[1] for spec in panel_builders(queries_dir)])
 
 
 def build_rollup(queries_dir: Path = QUERIES_DIR, rollup_dir: Path = ROLLUP_DIR) -> Dict[str, Any]:
@@ -375,7 +375,7 @@ def build_rollup(queries_dir: Path = QUERIES_DIR, rollup_dir: Path = ROLLUP_DIR)
     return _dashboard(ROLLUP_UID, ROLLUP_TITLE,
                       "transactions_st.realtime, schema profile rollup: the panels read the per-store, per-second table "
                       "store_sales_per_second where it answers the same question. Refreshed every 250 ms.",
-                      [p for _, p in panel_builders(queries_dir, rollup_dir)], tags=["rollup"])
+                      [spec[1] for spec in panel_builders(queries_dir, rollup_dir)], tags=["rollup"])
 
 
 def build_slow_queries(traces_dir: Path = TRACES_DIR) -> Dict[str, Any]:
