@@ -152,3 +152,37 @@ def test_table_definition_matches_the_producer() -> None:
     assert re.search(r"transaction_id\s+BIGINT\s+NOT NULL", ddl), "the producer's ids are 63-bit"
     assert re.search(r"transaction_date\s+DATETIME\(6\)\s+NOT NULL", ddl), "microseconds are kept"
     assert re.search(r"SORT KEY \(transaction_date\)", ddl)
+
+
+# -- built with Grafana's typed SDK (grafana-foundation-sdk) ----------------------------------------
+
+ALL_DASHBOARDS = sorted((REPO / "files" / "grafana" / "dashboards").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", ALL_DASHBOARDS, ids=lambda p: p.name)
+def test_the_sdk_reads_every_dashboard_back_unchanged(path: Path) -> None:
+    """The SDK's own Dashboard model (and the MySQL target) parses the file and writes it back equal:
+    no field the schema does not know, none dropped."""
+    board = json.loads(path.read_text(encoding="utf-8"))
+    assert BUILDER.reparse(board) == board
+
+
+def test_targets_read_back_as_mysql_queries() -> None:
+    from grafana_foundation_sdk.models import dashboard as dashboard_m
+    board = dashboard_m.Dashboard.from_json(json.loads(DASHBOARD_FILE.read_text(encoding="utf-8")))
+    targets_read = [t for p in board.panels for t in p.targets]
+    assert targets_read and all(isinstance(t, BUILDER.MySQLQuery) for t in targets_read)
+    assert all(t.raw_query is True and t.editor_mode == "code" for t in targets_read)
+
+
+def test_mysql_query_refuses_what_the_data_source_does_not_know() -> None:
+    with pytest.raises(ValueError, match="format"):
+        BUILDER.MySQLQueryBuilder("SELECT 1").format("timeseries")
+    with pytest.raises(ValueError, match="editorMode"):
+        BUILDER.MySQLQuery(raw_sql="SELECT 1", editor_mode="visual")
+
+
+def test_the_installed_sdk_is_the_pinned_one() -> None:
+    from importlib.metadata import version
+    pins = re.findall(r"^grafana-foundation-sdk==(\S+)$", (REPO / "requirements" / "test.txt").read_text(), re.M)
+    assert pins == [version("grafana-foundation-sdk")]

@@ -60,6 +60,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "grafana_extra_env": {"GF_LOG_LEVEL": "warn", "GF_X_DOLLAR": "a$b"},
         "grafana_dashboards_folder": "Retail",
         "grafana_image": "grafana/grafana:13.1.3",
+        "grafana_mysql_plugin_version": "13.0.2",
+        "grafana_plugins_auto_update": True,
     },
 }
 TEMPLATES = {"compose.yaml": "compose.yaml.j2", "datasource.yaml": "datasource.yaml.j2", "dashboards.yaml": "dashboards.yaml.j2"}
@@ -224,6 +226,12 @@ def test_compose_file(rendered: dict[str, dict[str, str]], variant: str) -> None
     assert env["GF_SECURITY_COOKIE_SECURE"] == str(variables.get("grafana_cookie_secure", False)).lower()
     for key, value in variables.get("grafana_extra_env", {}).items():
         assert env[key] == value
+    # The MySQL data source plugin: auto-update off unless asked, a version pinned only when given.
+    assert env["GF_PLUGINS_PREINSTALL_AUTO_UPDATE"] == str(variables.get("grafana_plugins_auto_update", False)).lower()
+    if variables.get("grafana_mysql_plugin_version"):
+        assert env["GF_PLUGINS_PREINSTALL_SYNC"] == f"mysql@{variables['grafana_mysql_plugin_version']}"
+    else:
+        assert "GF_PLUGINS_PREINSTALL_SYNC" not in env
     if variables.get("grafana_root_url"):
         assert env["GF_SERVER_ROOT_URL"] == variables["grafana_root_url"]
     else:
