@@ -124,11 +124,12 @@ def probe(target: SingleStoreTarget, bootstrap: str, run_id: str) -> str | None:
     from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     name = run_names(run_id)["probe"]
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    quiet = {"bootstrap.servers": bootstrap, "log_level": 0}  # the one-line reason replaces librdkafka's retry log
+    admin = AdminClient(quiet)
     try:
         admin.list_topics(timeout=15)
         admin.create_topics([NewTopic(name, num_partitions=1)])[name].result(30)
-        producer = Producer({"bootstrap.servers": bootstrap})
+        producer = Producer(quiet)
         producer.produce(name, b"probe")
         if producer.flush(30):
             return f"this machine could not write to Kafka at {bootstrap}"
@@ -142,14 +143,18 @@ def probe(target: SingleStoreTarget, bootstrap: str, run_id: str) -> str | None:
     try:
         with conn.cursor() as cur:
             try:
-                cur.execute(f"CREATE DATABASE `{name}`")
-                cur.execute(f"USE `{name}`")
-                cur.execute("CREATE TABLE lines (line TEXT)")
-                cur.execute(f"CREATE PIPELINE p AS LOAD DATA KAFKA '{bootstrap}/{name}' INTO TABLE lines")
-                cur.execute("TEST PIPELINE p LIMIT 1")
-                cur.fetchall()
-            except pymysql.MySQLError as exc:
-                return f"SingleStore at {target.address} cannot read Kafka at {bootstrap}: {exc}"
+                try:
+                    cur.execute(f"CREATE DATABASE `{name}`")
+                    cur.execute(f"USE `{name}`")
+                    cur.execute("CREATE TABLE probe (line TEXT)")
+                except pymysql.MySQLError as exc:
+                    return f"cannot create the probe database {name} on SingleStore at {target.address}: {exc}"
+                try:
+                    cur.execute(f"CREATE PIPELINE p AS LOAD DATA KAFKA '{bootstrap}/{name}' INTO TABLE probe")
+                    cur.execute("TEST PIPELINE p LIMIT 1")
+                    cur.fetchall()
+                except pymysql.MySQLError as exc:
+                    return f"SingleStore at {target.address} cannot read Kafka at {bootstrap}: {exc}"
             finally:
                 for statement in (f"DROP PIPELINE IF EXISTS `{name}`.p", f"DROP DATABASE IF EXISTS `{name}`"):
                     try:
