@@ -70,7 +70,8 @@ class Step:
 
 
 def pytest_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"]
+    # -v: one line per test as it ends (the runner echoes whole lines, to mask secrets in them)
+    return [sys.executable, "-m", "pytest", *args, "-v", "-p", "no:cacheprovider"]
 
 
 def plan(suites: list[str], target: SingleStoreTarget | None, grafana: str | None, kafka_ok: bool,

@@ -90,8 +90,8 @@ def test_singlestore_without_kafka_uses_the_lab_kafka_probe_then_modules_and_sit
     assert rec.lab_started == 1 and rec.lab_stopped == 1
     target, bootstrap, run_id = rec.probes[0]
     assert (target.host, target.port, target.user) == ("10.1.2.3", 3307, "admin") and bootstrap == "127.0.0.1:46092"
-    assert rec.suites() == [["tests/integration/modules", "--live", "-q", "-p", "no:cacheprovider"],
-                            ["tests/integration/live", "--live", "-q", "-p", "no:cacheprovider"]]
+    assert rec.suites() == [["tests/integration/modules", "--live", "-v", "-p", "no:cacheprovider"],
+                            ["tests/integration/live", "--live", "-v", "-p", "no:cacheprovider"]]
     site_env = rec.calls[1][1]
     assert site_env["LIVE_RUN_ID"] == run_id and run_names(run_id)["database"] == f"tst_live_{run_id}"
     assert "KAFKA_BOOTSTRAP_SERVERS" not in site_env  # the fixtures use the lab's Kafka, same LAB_STATE_DIR
@@ -112,7 +112,7 @@ def test_given_kafka_starts_no_lab_and_is_probed() -> None:
 def test_unreachable_kafka_runs_modules_without_pipelines_and_fails(capsys) -> None:
     rec = Recorder(probe="SingleStore at 10.1.2.3:3307 cannot read Kafka at 127.0.0.1:46092: error 1933")
     assert rec.main(dict(SINGLESTORE)) == 1
-    assert rec.suites() == [["tests/integration/modules", "--live", "--live-without-kafka", "-q", "-p", "no:cacheprovider"]]
+    assert rec.suites() == [["tests/integration/modules", "--live", "--live-without-kafka", "-v", "-p", "no:cacheprovider"]]
     out = capsys.readouterr().out
     assert re.search(r"^  site\s+not run\s", out, re.M) and re.search(r"^  kafka-probe\s+failed\s", out, re.M), out
     assert "pipeline tests and site.yml not run: SingleStore at 10.1.2.3:3307 cannot read Kafka" in out
@@ -122,7 +122,7 @@ def test_unreachable_kafka_runs_modules_without_pipelines_and_fails(capsys) -> N
 def test_grafana_only_runs_the_grafana_live_tests() -> None:
     rec = Recorder()
     assert rec.main({"GRAFANA_URL": "http://127.0.0.1:3000", "GRAFANA_ADMIN_PASSWORD": "Graf-admin-pw"}) == 0
-    assert rec.suites() == [["tests/integration/grafana", "-m", "live", "-q", "-p", "no:cacheprovider"]]
+    assert rec.suites() == [["tests/integration/grafana", "-m", "live", "-v", "-p", "no:cacheprovider"]]
     assert rec.probes == [] and rec.lab_started == 0 and rec.calls[0][2] == ["Graf-admin-pw"]
 
 
