@@ -231,7 +231,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=f"live target not configured (set {', '.join(missing)})"))
 
 
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if LIVE_REPORT not in config.stash:
         return

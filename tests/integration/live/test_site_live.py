@@ -75,16 +75,22 @@ class LiveSite:
                                         (database,)):
                     self.sql(f"DROP PIPELINE `{database}`.`{name}`")
                 self.sql(f"DROP DATABASE `{database}`")
-            self.sql(f"DROP USER IF EXISTS '{self.names['reader']}'@'%%'")
+            self.sql("DROP USER IF EXISTS %s@%s", (self.names["reader"], "%"))
         except pymysql.MySQLError as exc:
             problems.append(f"SingleStore objects of {database} not all dropped: {exc}")
         created = sorted((self.topics() - self.topics_before) & {self.names["topic"], "test"})
         if created:
-            for topic, future in AdminClient({"bootstrap.servers": self.bootstrap}).delete_topics(created).items():
+            admin = AdminClient({"bootstrap.servers": self.bootstrap})  # kept alive until every deletion is answered
+            for topic, future in admin.delete_topics(created).items():
                 try:
                     future.result(30)
                 except Exception as exc:  # noqa: BLE001 - reported, the other deletions go on
                     problems.append(f"topic {topic} not deleted: {exc}")
+        if self.database_exists():
+            problems.append(f"{database} still exists")
+        left = sorted(set(created) & self.topics())
+        if left:
+            problems.append(f"topics still there: {', '.join(left)}")
         return problems
 
 
