@@ -7,6 +7,7 @@ recorders, so these tests see exactly which pytest invocations a set of variable
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -198,3 +199,56 @@ def test_login_options_of_the_module_tests_follow_the_target_tls(tmp_path: Path)
 
 def test_short_secrets_are_not_watched() -> None:
     assert secret_values({"SINGLESTORE_PASSWORD": "root", "GRAFANA_ADMIN_PASSWORD": "long-enough"}) == ["long-enough"]
+
+
+def _pytest(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SINGLESTORE_", "KAFKA_", "GRAFANA_"))}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_live_selection_keeps_only_tests_that_target_a_server() -> None:
+    """Collection only (no fixture runs, nothing is contacted): which tests --live would run."""
+    proc = _pytest("tests/integration/modules", "tests/integration/live", "--live", "--collect-only", "-q",
+                   env=dict(SINGLESTORE, KAFKA_BOOTSTRAP_SERVERS="kafka.example:9092"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert ids and all("test_singlestore_" in i or "tests/integration/live/" in i for i in ids), ids
+    assert not [i for i in ids if "[double" in i], "the [double] cases must give way to the [live] ones"
+    assert not [i for i in ids if "restart" in i or "test_unreachable_broker" in i], "tests that use the lab itself"
+    assert any("test_site_live.py" in i for i in ids) and any("test_seed_retails_kafka_consumer" in i for i in ids)
+    assert "live: " in proc.stdout and "left out: does not target SingleStore" in proc.stdout
+
+    without = _pytest("tests/integration/modules", "--live", "--live-without-kafka", "--collect-only", "-q", env=dict(SINGLESTORE))
+    kept = [line for line in without.stdout.splitlines() if "::" in line]
+    assert kept and not [i for i in kept if "pipeline" in i], kept
+
+
+def test_without_live_nothing_changes() -> None:
+    proc = _pytest("tests/integration", "--collect-only", "-q", env={})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "tests/integration/live" not in proc.stdout and "left out" not in proc.stdout
+    assert "[double" in proc.stdout  # the double cases run as before
+    refused = _pytest("tests/integration/modules", "--live", "--collect-only", "-q", env={})
+    assert refused.returncode != 0 and "--live needs SINGLESTORE_HOST" in refused.stderr
+
+
+def test_live_inventory_reads_the_environment_and_names_everything_after_the_run() -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SINGLESTORE_", "KAFKA_"))},
+           **SINGLESTORE, "SINGLESTORE_SSL_MODE": "required", "KAFKA_BOOTSTRAP_SERVERS": "kafka.example:9092",
+           "LIVE_RUN_ID": "r0123abcd", "LIVE_READER_PASSWORD": "Reader-pw-123", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    shown = "{{ [singlestore_login_host, singlestore_login_port, singlestore_login_user, singlestore_ssl_mode,"
+    shown += " stack_kafka_bootstrap_servers, kafka_topics | map(attribute='name'), singlestore_databases | map(attribute='name'),"
+    shown += " singlestore_users | map(attribute='user'), singlestore_pipelines | map(attribute='kafka.topic'), producer_topic] }}"
+    ansible = str(Path(sys.executable).parent / "ansible")
+    proc = subprocess.run([ansible, "live-controller", "-i", "inventories/live", "-m", "ansible.builtin.debug", "-a", f"msg={shown}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for expected in ("10.1.2.3", "3307", "admin", "required", "kafka.example:9092", "tst_live_r0123abcd_retails", "test",
+                     "tst_live_r0123abcd_reader"):
+        assert expected in proc.stdout, (expected, proc.stdout)
+    assert PASSWORD not in proc.stdout + proc.stderr and "Reader-pw-123" not in proc.stdout + proc.stderr
+    missing = subprocess.run([ansible, "live-controller", "-i", "inventories/live", "-m", "ansible.builtin.debug", "-a",
+                              "msg={{ singlestore_databases }}"], cwd=ROOT, env={k: v for k, v in env.items() if k != "LIVE_RUN_ID"},
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0 and "LIVE_RUN_ID is not set" in missing.stdout + missing.stderr
