@@ -1,8 +1,14 @@
-"""Shared pytest fixtures: the test lab (tests/lab) and the markers' behaviour.
+"""Shared pytest fixtures: the test lab (tests/lab), the markers' behaviour and the live switch.
 
 Fixtures use a running lab when there is one (same `LAB_STATE_DIR`) and start only the services
 a test asks for otherwise. At the end of the session they stop only what they started
 (`LAB_KEEP=1` keeps it running for the next session); a lab started by hand is never stopped.
+
+`--live` (used by `make test-live`, scripts/run_live.py): the SingleStore fixture of the lab
+(`double_conn_params`, behind the `singlestore` and `s2` fixtures of the module tests) answers with
+the real server of `SINGLESTORE_*` instead of the test double, and `kafka_bootstrap` with
+`KAFKA_BOOTSTRAP_SERVERS` when it is set; only the tests that can target a real server are kept
+(see `live_selection`). Without `--live` nothing changes.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.live.target import LiveConfigError, kafka_bootstrap as live_kafka, singlestore_target
 from tests.lab.api import Lab
 from tests.lab.core import Context, LabError
 
@@ -21,6 +28,69 @@ LAB_FIXTURES = {
     "lab", "kafka_bootstrap", "mariadb_conn_params", "double_conn_params", "moto_url", "lab_ca_cert", "docker_image",
 }
 LIVE_VARS = ("SINGLESTORE_HOST", "KAFKA_BOOTSTRAP_SERVERS", "GRAFANA_URL")
+LIVE_DIR = Path(__file__).resolve().parent / "integration" / "live"
+# Lab fixtures a test may ask for *directly* that tie it to the lab (its MariaDB behind the double, a
+# restart of a lab service, the lab CA): such a test checks the lab, not a server, and --live leaves it out.
+LAB_ONLY_ARGS = {"lab", "mariadb_conn_params", "maria", "lab_ca_cert", "docker_image", "moto_url"}
+# Fixtures that reach the SingleStore double (`singlestore` asks for double_conn_params at run time).
+SINGLESTORE_FIXTURES = {"double_conn_params", "singlestore"}
+# What a --live session selected (count) and left out (count per reason), for the terminal summary.
+LIVE_REPORT = pytest.StashKey[tuple[int, dict[str, int]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--live", action="store_true", default=False,
+                     help="target the real SingleStore of SINGLESTORE_HOST/PORT/USER/PASSWORD (and KAFKA_BOOTSTRAP_SERVERS) "
+                          "instead of the lab's test double; keep only the tests that can (make test-live)")
+    parser.addoption("--live-without-kafka", action="store_true", default=False,
+                     help="with --live: leave out the tests that need a Kafka the SingleStore server reads "
+                          "(scripts/run_live.py sets it when its probe found none)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "double_only: checks a behaviour only the lab's test double can be put in "
+                                       "(a faked version, a forced catalog state); --live leaves it out")
+    if config.getoption("--live"):
+        try:
+            target = singlestore_target()
+            live_kafka()
+        except LiveConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if target is None:
+            raise pytest.UsageError("--live needs SINGLESTORE_HOST (and SINGLESTORE_PORT, SINGLESTORE_USER, SINGLESTORE_PASSWORD)")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # tests/integration/live runs site.yml against a real server: only `--live` collects it, so
+    # `make test` neither runs nor lists it as skipped.
+    if not config.getoption("--live") and (collection_path == LIVE_DIR or LIVE_DIR in collection_path.parents):
+        return True
+    return None
+
+
+def live_selection(item: pytest.Item, without_kafka: bool) -> str | None:
+    """Why ``item`` is left out of a --live run, or None when it runs against the real server.
+
+    Kept: the tests that reach SingleStore through ``double_conn_params`` (directly, or through the
+    module tests' ``singlestore`` and ``s2`` fixtures), and everything under tests/integration/live.
+    """
+    path = Path(str(item.path)).resolve()
+    if path == LIVE_DIR or LIVE_DIR in path.parents:
+        return None
+    names = set(getattr(item, "fixturenames", ()))
+    direct = set(getattr(getattr(item, "_fixtureinfo", None), "argnames", ()))
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not names & SINGLESTORE_FIXTURES:
+        return "does not target SingleStore"
+    if params.get("singlestore") == "double":
+        return "the [double] case of a test whose [live] case runs"
+    if item.get_closest_marker("double_only"):
+        return "marked double_only"
+    if direct & LAB_ONLY_ARGS:
+        return f"uses the lab itself ({', '.join(sorted(direct & LAB_ONLY_ARGS))})"
+    if without_kafka and "kafka_bootstrap" in names:
+        return "needs a Kafka the SingleStore server reads (--live-without-kafka)"
+    return None
 
 
 class LabHandle:
@@ -95,8 +165,11 @@ def lab() -> Iterator[LabHandle]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(lab: LabHandle) -> str:
-    return lab.kafka_bootstrap
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """The lab's Kafka; under --live, KAFKA_BOOTSTRAP_SERVERS when set (the lab's otherwise)."""
+    if request.config.getoption("--live") and live_kafka():
+        return str(live_kafka())
+    return request.getfixturevalue("lab").kafka_bootstrap
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +179,13 @@ def mariadb_conn_params(lab: LabHandle) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def double_conn_params(lab: LabHandle) -> dict[str, Any]:
-    """Keyword arguments for `pymysql.connect` to the SingleStore test double."""
-    return lab.double_conn_params
+def double_conn_params(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Keyword arguments for `pymysql.connect` to the SingleStore test double; under --live, to the real server."""
+    if request.config.getoption("--live"):
+        target = singlestore_target()
+        assert target is not None  # pytest_configure refused --live without SINGLESTORE_HOST
+        return target.conn_params()
+    return request.getfixturevalue("lab").double_conn_params
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +206,18 @@ def docker_image(lab: LabHandle) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--live"):
+        kept, left_out = [], {}
+        for item in items:
+            reason = live_selection(item, config.getoption("--live-without-kafka"))
+            if reason is None:
+                kept.append(item)
+            else:
+                left_out.setdefault(reason, []).append(item)
+        if left_out:
+            config.hook.pytest_deselected(items=[i for group in left_out.values() for i in group])
+            items[:] = kept
+        config.stash[LIVE_REPORT] = (len(kept), {reason: len(group) for reason, group in left_out.items()})
     for item in items:
         # Tests that use the lab get the `lab` marker, so `-m "not lab"` runs without one.
         if LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
@@ -140,3 +229,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # Named variables must all be set; a bare `live` needs at least one target.
             if (live.args and missing) or (not live.args and len(missing) == len(needed)):
                 item.add_marker(pytest.mark.skip(reason=f"live target not configured (set {', '.join(missing)})"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if LIVE_REPORT not in config.stash:
+        return
+    kept, left_out = config.stash[LIVE_REPORT]
+    target = singlestore_target()
+    where = target.address if target else "?"
+    terminalreporter.write_line(f"live: {kept} test(s) selected against SingleStore at {where}"
+                                + (f", Kafka {live_kafka()}" if live_kafka() else ", the lab's Kafka"))
+    for reason, count in sorted(left_out.items()):
+        terminalreporter.write_line(f"live: {count} left out: {reason}")

@@ -25,6 +25,15 @@ def login_options(conn_params: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """module_defaults for the action group from a fixture's pymysql.connect() parameters."""
     opts = {"login_host": conn_params.get("host", "127.0.0.1"), "login_port": int(conn_params.get("port", 3306)),
             "login_user": conn_params.get("user", "root"), "login_password": conn_params.get("password", "")}
+    # PyMySQL's TLS settings (a live target: tests/integration/live/target.py) as the modules' own options.
+    tls = conn_params.get("ssl")
+    if conn_params.get("ssl_disabled"):
+        opts["ssl_mode"] = "disabled"
+    elif isinstance(tls, dict) and tls:
+        if tls.get("ca"):
+            opts.update(ssl_mode="verify_identity" if tls.get("check_hostname", True) else "verify_ca", ca_cert=tls["ca"])
+        else:
+            opts["ssl_mode"] = "required"
     opts.update(extra)
     return opts
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
+
+from tests.integration.live.target import singlestore_target
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +20,10 @@ def _double(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def _live() -> dict[str, Any]:
-    return {"host": os.environ["SINGLESTORE_HOST"], "port": int(os.environ.get("SINGLESTORE_PORT", "3306")),
-            "user": os.environ.get("SINGLESTORE_USER", "admin"), "password": os.environ.get("SINGLESTORE_PASSWORD", "")}
+    # SINGLESTORE_* read as `make test-live` reads them (TLS included): tests/integration/live/target.py
+    target = singlestore_target()
+    assert target is not None  # the `live` marker skips this case without SINGLESTORE_HOST
+    return target.conn_params()
 
 
 @pytest.fixture(params=["double", pytest.param("live", marks=pytest.mark.live("SINGLESTORE_HOST"))])
