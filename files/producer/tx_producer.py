@@ -849,8 +849,9 @@ class Sender:
         from confluent_kafka.admin import AdminClient, NewTopic  # pylint: disable=import-outside-toplevel
 
         topic = self.settings["topic"]
-        admin_conf: dict[str, Any] = {k: v for k, v in client_config(self.settings, self._client_props).items()
-                      if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")}
+        admin_conf: dict[str, Any] = {
+            k: v for k, v in client_config(self.settings, self._client_props).items()
+            if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")}
         admin_conf["logger"] = _quiet_logger()
         admin = AdminClient(admin_conf)
         new = NewTopic(topic, num_partitions=self.settings["partitions"],
