@@ -18,10 +18,12 @@ import random
 import signal
 import sys
 import time
+from types import FrameType
+from typing import Any, Optional
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Message, Producer
 
-stores = [
+stores: list[dict[str, Any]] = [
     {"store_id": 1, "city": "Paris", "latitude": 48.8566, "longitude": 2.3522},
     {"store_id": 2, "city": "Lyon", "latitude": 45.7640, "longitude": 4.8357},
     {"store_id": 3, "city": "Marseille", "latitude": 43.2965, "longitude": 5.3698},
@@ -31,7 +33,7 @@ stores = [
     {"store_id": 7, "city": "Strasbourg", "latitude": 48.5734, "longitude": 7.7521},
 ]
 
-products = [
+products: list[dict[str, Any]] = [
     {"product_name": "Laptop", "brand": "TechCorp"},
     {"product_name": "Smartphone", "brand": "PhoneMaster"},
     {"product_name": "Headphones", "brand": "SoundMax"},
@@ -40,14 +42,14 @@ products = [
 ]
 
 
-def acked(err, msg):
+def acked(err: Optional[KafkaError], msg: Message) -> None:
     if err is not None:
         print(f"Failed to deliver message: {err}")
     else:
         print(f"Message delivered to {msg.topic()} [{msg.partition()}]")
 
 
-def produce_messages(producer, topic, count, batch_size=10000, pause=0.0):
+def produce_messages(producer: Producer, topic: str, count: int, batch_size: int = 10000, pause: float = 0.0) -> None:
     sent = 0
     while sent < count:
         size = min(batch_size, count - sent)
@@ -85,7 +87,7 @@ def produce_messages(producer, topic, count, batch_size=10000, pause=0.0):
             time.sleep(pause)
 
 
-def main(argv=None):
+def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="seed_producer", description=__doc__.splitlines()[0])
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--topic", default="retails")
@@ -102,7 +104,7 @@ def main(argv=None):
     }
     producer = Producer(conf)
 
-    def signal_handler(_sig, _frame):
+    def signal_handler(_sig: int, _frame: Optional[FrameType]) -> None:
         print("Kafka production message stopping ...")
         producer.flush()
         sys.exit(0)

@@ -29,10 +29,17 @@ import stat
 import sys
 import time
 from array import array
-from dataclasses import dataclass
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice, repeat
 from operator import length_hint
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
+    from confluent_kafka import KafkaError as _KafkaError, Message, Producer
+    from confluent_kafka.admin import ClusterMetadata
 
 VERSION = "1.0.0"
 PROG = "tx_producer"
@@ -71,6 +78,11 @@ AMOUNT_UNITS = range(5, 500)
 CUSTOMER_IDS = range(1, 5001)
 PAYMENT_TYPES = ("CASH", "CARD")
 
+# Settings by option name (see OPTIONS); client properties by librdkafka name.
+Settings = dict[str, Any]
+# A store or a product of the referential.
+Entry = dict[str, Any]
+
 # Above this many store x product pairs, the two fragments are drawn separately.
 MAX_PAIR_FRAGMENTS = 100_000
 # The clock is read once per group of this many consecutive messages (a few tens of microseconds
@@ -93,7 +105,7 @@ class ConfigError(Exception):
     """A setting or input file the user has to fix (exit code 2)."""
 
 
-def _check_entries(entries, fields, what):
+def _check_entries(entries: object, fields: Mapping[str, type], what: str) -> list[Entry]:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"referential: '{what}' must be a non-empty list of objects")
     for index, entry in enumerate(entries):
@@ -119,7 +131,7 @@ def _check_entries(entries, fields, what):
     return [dict(e) for e in entries]
 
 
-def load_referential(path):
+def load_referential(path: Optional[str]) -> tuple[list[Entry], list[Entry]]:
     """Stores and products from a JSON file `{"stores": [...], "products": [...]}`.
 
     Either list may be left out to keep the seed's; returns `(stores, products)`.
@@ -165,14 +177,14 @@ class IdAllocator:
     PREFIX_LIMIT = (2 ** 63 - 1) // BLOCK  # prefixes 1 .. PREFIX_LIMIT - 1: every id < 2**63
     _LOW = [f"{i:03d}" for i in range(1000)]
 
-    def __init__(self, randbelow=random.SystemRandom().randrange):
+    def __init__(self, randbelow: Callable[[int], int] = random.SystemRandom().randrange) -> None:
         self._randbelow = randbelow
-        self._used = set()
+        self._used: set[int] = set()
         self._prefix = ""
         self._next = self.BLOCK
         self.blocks = 0
 
-    def _new_block(self):
+    def _new_block(self) -> None:
         while True:
             prefix = 1 + self._randbelow(self.PREFIX_LIMIT - 1)
             if prefix not in self._used:
@@ -182,7 +194,7 @@ class IdAllocator:
         self._prefix = str(prefix)
         self._next = 0
 
-    def keys(self, count):
+    def keys(self, count: int) -> list[str]:
         """At most `count` fresh ids as decimal strings, fewer at the end of a thousand."""
         if self._next >= self.BLOCK:
             self._new_block()
@@ -192,7 +204,7 @@ class IdAllocator:
         return list(map(f"{self._prefix}{high:03d}".__add__, self._LOW[low:low + count]))
 
 
-def collision_bound(blocks):
+def collision_bound(blocks: int) -> float:
     """Upper bound of the probability that any two of `blocks` random id blocks share a prefix."""
     return blocks * (blocks - 1) / 2 / (IdAllocator.PREFIX_LIMIT - 1)
 
@@ -200,7 +212,7 @@ def collision_bound(blocks):
 # ----------------------------------------------------------------------------- messages
 
 
-def _utc_second(seconds):
+def _utc_second(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S.", time.gmtime(seconds))
 
 
@@ -215,7 +227,13 @@ class Picker:
     keep the tables small enough to stay in cache. Larger populations use random.choices().
     """
 
-    def __init__(self, population, rng):
+    _xlat: Optional[bytes]
+    _byte_keep: float
+    _rows: Optional[list[Optional[str]]]
+    _keep: float
+    _swap: bool
+
+    def __init__(self, population: Iterable[str], rng: random.Random) -> None:
         self.population = list(population)
         size = len(self.population)
         if not size or not all(self.population):
@@ -229,28 +247,28 @@ class Picker:
         elif size <= 65536:
             rows = -(-size // 256)
             self._xlat, self._byte_keep = self._byte_map(rows)
-            self._rows = self.population + [None] * (rows * 256 - size)
+            self._rows = [*self.population, *[None] * (rows * 256 - size)]
             self._keep = size / (rows * 256)  # share of words that make a draw
             self._swap = sys.byteorder != "little"
         else:
             self._xlat = None
 
     @staticmethod
-    def _byte_map(size):
+    def _byte_map(size: int) -> tuple[bytes, float]:
         """translate() table: byte -> byte % size below the largest multiple of size, else 255 (dropped)."""
         limit = 256 - 256 % size
         return bytes(b % size if b < limit else 255 for b in range(256)), limit / 256
 
-    def _bytes(self, count):
+    def _bytes(self, count: int) -> bytes:
         """About `count` uniform indices as bytes (see _byte_map)."""
         want = int(count / self._keep / self._byte_keep) + 16
         raw = self._bits(8 * want).to_bytes(want, "little").translate(self._xlat)
         return raw.replace(b"\xff", b"") if self._byte_keep < 1.0 else raw
 
-    def draw(self, count):
+    def draw(self, count: int) -> list[str]:
         if self._xlat is None:
             return self._choices(self.population, k=count)
-        out = []
+        out: list[str] = []
         while len(out) < count:
             need = count - len(out)
             if self._rows is None:
@@ -275,40 +293,43 @@ class MessageFactory:
     The Kafka key is the id. The clock is read once per DATE_GROUP messages.
     """
 
-    def __init__(self, stores=DEFAULT_STORES, products=DEFAULT_PRODUCTS, seed=None, ids=None):
+    def __init__(self, stores: Sequence[Mapping[str, Any]] = DEFAULT_STORES,
+                 products: Sequence[Mapping[str, Any]] = DEFAULT_PRODUCTS, seed: Optional[int] = None,
+                 ids: Optional[IdAllocator] = None) -> None:
         rng = random.Random(seed)
         self.ids = ids or IdAllocator()
         store_parts = [", ".join(f"{json.dumps(k)}: {json.dumps(s[k])}" for k in STORE_FIELDS) for s in stores]
         product_parts = [", ".join(f"{json.dumps(k)}: {json.dumps(p[k])}" for k in PRODUCT_FIELDS) + ', "transaction_date": "'
                          for p in products]
+        self._pairs: Optional[Picker] = None
+        self._split: Optional[tuple[Picker, Picker]] = None  # stores, products
         if len(store_parts) * len(product_parts) <= MAX_PAIR_FRAGMENTS:
             self._pairs = Picker([f"{s}, {p}" for s in store_parts for p in product_parts], rng)
-            self._stores = self._products = None
         else:  # a large referential: draw the store and the product separately
-            self._pairs = None
-            self._stores = Picker([s + ", " for s in store_parts], rng)
-            self._products = Picker(product_parts, rng)
+            self._split = Picker([s + ", " for s in store_parts], rng), Picker(product_parts, rng)
         # quantity and the units of total_amount in one draw (2,475 short strings), then the cents:
         # small tables instead of 49,500 amount strings, whose random reads miss the cache.
         self._quantity_units = Picker([f'{q}, "total_amount": {u}' for q in QUANTITIES for u in AMOUNT_UNITS], rng)
         self._cents = Picker([f"{c:02d}" for c in range(100)], rng)
         self._customers = Picker([str(c) for c in CUSTOMER_IDS], rng)
         self._payments = Picker(list(PAYMENT_TYPES), rng)
-        self._second = None
+        self._second: Optional[int] = None
         self._second_text = ""
 
-    def _pair_fragments(self, count):
+    def _pair_fragments(self, count: int) -> list[str]:
         if self._pairs is not None:
             return self._pairs.draw(count)
-        return list(map(str.__add__, self._stores.draw(count), self._products.draw(count)))
+        assert self._split is not None  # one of the two is set in __init__
+        stores, products = self._split
+        return list(map(str.__add__, stores.draw(count), products.draw(count)))
 
-    def chunk(self, count):
+    def chunk(self, count: int) -> tuple[list[str], list[str]]:
         """Up to `count` messages as two lists, keys and JSON values (fewer at the end of an id thousand)."""
         keys = self.ids.keys(count)
         count = len(keys)
         rows = zip(keys, self._pair_fragments(count), self._quantity_units.draw(count), self._cents.draw(count),
                    self._customers.draw(count), self._payments.draw(count))
-        values = []
+        values: list[str] = []
         extend, clock, date = values.extend, time.time_ns, self._date
         for _group in range(0, count, DATE_GROUP):
             stamp = date(clock())
@@ -316,7 +337,7 @@ class MessageFactory:
                     for k, p, qu, c, i, t in islice(rows, DATE_GROUP)])
         return keys, values
 
-    def _date(self, ns):
+    def _date(self, ns: int) -> str:
         micros = ns // 1000
         second = micros // 1_000_000
         if second != self._second:
@@ -334,13 +355,13 @@ class TokenBucket:
     the capacity (a quarter second of traffic) bounds the catch-up after a stall.
     """
 
-    def __init__(self, rate, now, capacity=None):
+    def __init__(self, rate: float, now: float, capacity: Optional[float] = None) -> None:
         self.rate = float(rate)
         self.capacity = capacity if capacity is not None else max(self.rate * 0.25, 2.0)
         self.tokens = min(1.0, self.capacity)
         self.last = now
 
-    def take(self, want, now):
+    def take(self, want: int, now: float) -> int:
         elapsed = now - self.last
         if elapsed > 0:
             self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
@@ -350,10 +371,10 @@ class TokenBucket:
             self.tokens -= granted
         return granted
 
-    def refund(self, count):
+    def refund(self, count: int) -> None:
         self.tokens += count
 
-    def wait(self):
+    def wait(self) -> float:
         """Seconds until the next token."""
         return max(0.0, (1.0 - self.tokens) / self.rate)
 
@@ -365,21 +386,21 @@ class TokenBucket:
 class Option:
     name: str
     kind: str  # str | int | float | bool | path
-    default: object
+    default: Any
     help: str
     short: str = ""
     cli: bool = True
     secret: bool = False
-    choices: tuple = ()
-    minimum: float = None
-    metavar: str = None
+    choices: tuple[str, ...] = ()
+    minimum: Optional[float] = None
+    metavar: Optional[str] = None
 
     @property
-    def flag(self):
+    def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
     @property
-    def env(self):
+    def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
 
 
@@ -423,13 +444,14 @@ RESERVED_CLIENT_PROPERTIES = {
 DRY_RUN_DEFAULT_COUNT = 10
 
 
-def _normalize_key(key):
+def _normalize_key(key: str) -> str:
     return key.strip().lower().replace("-", "_").replace(".", "_")
 
 
-def _convert(option, value, source):
+def _convert(option: Option, value: Any, source: str) -> Any:
     """Convert a raw value (str from env/CLI, JSON value from the file) to the option's type."""
     where = f"{option.name} ({source})"
+    result: Any
     try:
         if option.kind == "bool":
             if isinstance(value, bool):
@@ -470,7 +492,7 @@ def _convert(option, value, source):
     return result
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, allow_abbrev=False, argument_default=argparse.SUPPRESS,
         description="Produce retail transactions (JSON) to Kafka. Precedence: defaults < --config file "
@@ -495,14 +517,14 @@ def build_parser():
     return parser
 
 
-def _refuse_password_on_cli(argv):
+def _refuse_password_on_cli(argv: Iterable[str]) -> None:
     for arg in argv:
         if arg.lstrip("-").replace("_", "-").lower().startswith("sasl-password"):
             raise ConfigError(f"the SASL password is not accepted on the command line (it would show in the process "
                               f"list); put sasl_password in the --config file or set {ENV_PREFIX}SASL_PASSWORD")
 
 
-def _load_file(path):
+def _load_file(path: str) -> tuple[Settings, Settings]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -513,7 +535,8 @@ def _load_file(path):
         raise ConfigError(f"config: {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config: {path} must hold a JSON object")
-    values, client = {}, {}
+    values: Settings = {}
+    client: Settings = {}
     for raw_key, value in data.items():
         key = _normalize_key(raw_key)
         if key == "librdkafka":
@@ -527,7 +550,7 @@ def _load_file(path):
     return values, client
 
 
-def _check_client_properties(value, path):
+def _check_client_properties(value: object, path: str) -> Settings:
     if not isinstance(value, dict):
         raise ConfigError(f"config: {path}: 'librdkafka' must be an object of client properties")
     for key, item in value.items():
@@ -539,7 +562,8 @@ def _check_client_properties(value, path):
     return dict(value)
 
 
-def load_config(argv=None, environ=None):
+def load_config(argv: Optional[Sequence[str]] = None,
+                environ: Optional[Mapping[str, str]] = None) -> tuple[Settings, Settings, dict[str, str]]:
     """Merge defaults < config file < environment < command line; return (settings, client_properties, sources).
 
     `sources` maps each setting to where its value came from (default, file, env, cli).
@@ -548,9 +572,9 @@ def load_config(argv=None, environ=None):
     environ = os.environ if environ is None else environ
     _refuse_password_on_cli(argv)
     args = vars(build_parser().parse_args(argv))
-    settings = {o.name: o.default for o in OPTIONS}
+    settings: Settings = {o.name: o.default for o in OPTIONS}
     sources = {o.name: "default" for o in OPTIONS}
-    client = {}
+    client: Settings = {}
 
     config_path = args.pop("config", None) or environ.get(ENV_PREFIX + "CONFIG") or None
     if config_path:
@@ -576,7 +600,7 @@ def load_config(argv=None, environ=None):
     return settings, client, sources
 
 
-def _check_consistency(settings):
+def _check_consistency(settings: Settings) -> None:
     sasl = settings["security_protocol"].startswith("SASL_")
     if not sasl and any(settings[k] for k in ("sasl_mechanism", "sasl_username", "sasl_password")):
         raise ConfigError(f"sasl_* settings need security_protocol SASL_PLAINTEXT or SASL_SSL "
@@ -591,7 +615,7 @@ def _check_consistency(settings):
         raise ConfigError("--print-keys only applies with --dry-run")
 
 
-def describe(settings, sources):
+def describe(settings: Settings, sources: Mapping[str, str]) -> str:
     """One line of the effective settings; secrets show as <set>."""
     parts = []
     for option in OPTIONS:
@@ -607,15 +631,15 @@ def describe(settings, sources):
     return " ".join(parts)
 
 
-def linger_ms(settings):
+def linger_ms(settings: Settings) -> float:
     if settings["linger_ms"] is not None:
-        return settings["linger_ms"]
+        return float(settings["linger_ms"])
     return LINGER_MS_RATE if settings["rate"] else LINGER_MS_FULL_SPEED
 
 
-def client_config(settings, extra=None):
+def client_config(settings: Settings, extra: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
     """librdkafka properties of the producer (without callbacks)."""
-    conf = {
+    conf: dict[str, Any] = {
         "bootstrap.servers": settings["brokers"],
         "client.id": f"{PROG}-{os.getpid()}",
         "enable.idempotence": True,
@@ -646,22 +670,22 @@ def client_config(settings, extra=None):
 # ----------------------------------------------------------------------------- output
 
 
-def warn(text):
+def warn(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr, flush=True)
 
 
 class Stop:
     """SIGINT/SIGTERM: the first asks to stop producing and flush, a second abandons the flush."""
 
-    def __init__(self):
-        self.requested = None
+    def __init__(self) -> None:
+        self.requested: Optional[str] = None
         self.abandon = False
 
-    def install(self):
+    def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle)
 
-    def _handle(self, signum, _frame):
+    def _handle(self, signum: int, _frame: Optional[FrameType]) -> None:
         name = signal.Signals(signum).name
         if self.requested is None:
             self.requested = name
@@ -673,7 +697,7 @@ class Stop:
 # ----------------------------------------------------------------------------- sending
 
 
-def _quiet_logger():
+def _quiet_logger() -> logging.Logger:
     """librdkafka's log lines are dropped: errors reach us through error_cb, rate-limited."""
     quiet = logging.getLogger(f"{PROG}.librdkafka")
     if not quiet.handlers:
@@ -683,14 +707,14 @@ def _quiet_logger():
 
 
 class Counters:
-    def __init__(self):
+    def __init__(self) -> None:
         self.produced = 0  # handed to the client
         self.failed = 0  # rejected by the client or reported failed by Kafka
-        self.errors = {}  # error name -> count
-        self.fatal = None
+        self.errors: dict[str, int] = {}  # error name -> count
+        self.fatal: Optional[str] = None
         self.counting = True
 
-    def failure(self, name, count=1):
+    def failure(self, name: str, count: int = 1) -> None:
         if self.counting:
             self.failed += count
             self.errors[name] = self.errors.get(name, 0) + count
@@ -699,29 +723,37 @@ class Counters:
 class Sender:
     CHUNK = 1000
 
-    def __init__(self, settings, client_props, factory, stop, out=sys.stderr):
+    def __init__(self, settings: Settings, client_props: Settings, factory: MessageFactory, stop: Stop,
+                 out: IO[str] = sys.stderr) -> None:
         self.settings = settings
         self.factory = factory
         self.stop = stop
         self.out = out
         self.counters = Counters()
-        self._last_error = {}
+        self._last_error: dict[int, tuple[float, int]] = {}  # error code -> (last reported, repeats since)
         self.last_error_text = ""
         self.auth_failed = False
-        self.stopped_by = None
+        self.stopped_by: Optional[str] = None
         self.elapsed = 0.0
         self.flush_seconds = 0.0
         self.unconfirmed = 0
-        self.producer = None
+        self.producer: Optional[Producer] = None
         self._client_props = client_props
+
+    @property
+    def client(self) -> Producer:
+        """The producer connect() made."""
+        if self.producer is None:
+            raise RuntimeError("Sender.connect() has not run")
+        return self.producer
 
     # -- callbacks (served by poll/flush in the main thread)
 
-    def _on_delivery(self, err, _msg):
+    def _on_delivery(self, err: Optional[_KafkaError], _msg: Message) -> None:
         if err is not None:
             self.counters.failure(err.name())
 
-    def _on_error(self, err):
+    def _on_error(self, err: _KafkaError) -> None:
         from confluent_kafka import KafkaError  # pylint: disable=import-outside-toplevel
 
         text = err.str()
@@ -742,7 +774,7 @@ class Sender:
         else:
             self._last_error[err.code()] = (last, repeats + 1)
 
-    def connect(self):
+    def connect(self) -> None:
         from confluent_kafka import KafkaException, Producer  # pylint: disable=import-outside-toplevel
 
         conf = client_config(self.settings, self._client_props)
@@ -754,7 +786,7 @@ class Sender:
         self._check_topic()
         self._nudge_idempotence()
 
-    def _nudge_idempotence(self):
+    def _nudge_idempotence(self) -> None:
         """One more metadata request, so the idempotent producer gets its producer id now.
 
         librdkafka >= 2.10 drops the bootstrap connection once it knows the brokers; when its
@@ -766,11 +798,11 @@ class Sender:
         from confluent_kafka import KafkaException  # pylint: disable=import-outside-toplevel
 
         try:
-            self.producer.list_topics(self.settings["topic"], timeout=1.0)
+            self.client.list_topics(self.settings["topic"], timeout=1.0)
         except KafkaException:
             pass  # only an optimisation: produce() works without it
 
-    def _metadata(self, deadline):
+    def _metadata(self, deadline: float) -> ClusterMetadata:
         from confluent_kafka import KafkaException  # pylint: disable=import-outside-toplevel
 
         topic = self.settings["topic"]
@@ -779,9 +811,10 @@ class Sender:
             if self.stop.requested:
                 raise ConfigError(f"stopped ({self.stop.requested}) while waiting for the brokers")
             try:
-                return self.producer.list_topics(topic, timeout=max(0.1, min(1.0, left)))
+                metadata: ClusterMetadata = self.client.list_topics(topic, timeout=max(0.1, min(1.0, left)))
+                return metadata
             except KafkaException as exc:
-                self.producer.poll(0)  # serve error_cb: its text says more (refused, TLS, SASL...)
+                self.client.poll(0)  # serve error_cb: its text says more (refused, TLS, SASL...)
                 if time.monotonic() >= deadline:
                     detail = self.last_error_text or exc.args[0].str()
                     if self.auth_failed:
@@ -792,7 +825,7 @@ class Sender:
                         f"{self.settings['metadata_timeout']:g}s ({detail}); check --brokers, the security settings "
                         "and that the brokers run") from None
 
-    def _check_topic(self):
+    def _check_topic(self) -> None:
         from confluent_kafka import KafkaError  # pylint: disable=import-outside-toplevel
 
         topic = self.settings["topic"]
@@ -811,14 +844,16 @@ class Sender:
                               "create it, or pass --create-topic")
         self._create_topic(deadline)
 
-    def _create_topic(self, deadline):
+    def _create_topic(self, deadline: float) -> None:
         from confluent_kafka import KafkaError, KafkaException  # pylint: disable=import-outside-toplevel
         from confluent_kafka.admin import AdminClient, NewTopic  # pylint: disable=import-outside-toplevel
 
         topic = self.settings["topic"]
-        admin_conf = {k: v for k, v in client_config(self.settings, self._client_props).items()
-                      if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")}
-        admin = AdminClient(dict(admin_conf, logger=_quiet_logger()))
+        admin_conf: dict[str, Any] = {
+            k: v for k, v in client_config(self.settings, self._client_props).items()
+            if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")}
+        admin_conf["logger"] = _quiet_logger()
+        admin = AdminClient(admin_conf)
         new = NewTopic(topic, num_partitions=self.settings["partitions"],
                        replication_factor=self.settings["replication_factor"])
         try:
@@ -831,9 +866,9 @@ class Sender:
 
     # -- main loop
 
-    def run(self):
+    def run(self) -> dict[str, Any]:
         settings = self.settings
-        producer = self.producer
+        producer = self.client
         poll = producer.poll
         counters = self.counters
         factory = self.factory
@@ -878,7 +913,7 @@ class Sender:
         self._flush(progress)
         return self.summary()
 
-    def _produce(self, keys, values):
+    def _produce(self, keys: list[str], values: list[str]) -> int:
         """produce() every message; return how many were handed to the client.
 
         The loop runs in C (map() consumed by a zero-length deque): a Python for loop costs a
@@ -889,7 +924,7 @@ class Sender:
         """
         from confluent_kafka import KafkaException  # pylint: disable=import-outside-toplevel
 
-        produce, topic = self.producer.produce, self.settings["topic"]
+        produce, topic = self.client.produce, self.settings["topic"]
         total, start = len(keys), 0
         while start < total:
             value_iter, key_iter = iter(values[start:] if start else values), iter(keys[start:] if start else keys)
@@ -901,14 +936,14 @@ class Sender:
                 start = total - length_hint(value_iter) - 1  # the message that was refused
                 if self.stop.requested:
                     return start
-                self.producer.poll(QUEUE_FULL_WAIT)
+                self.client.poll(QUEUE_FULL_WAIT)
             except KafkaException as exc:
                 self.counters.failure(exc.args[0].name())
                 start = total - length_hint(value_iter)  # skip the refused message
         return total
 
-    def _flush(self, progress):
-        producer = self.producer
+    def _flush(self, progress: Progress) -> None:
+        producer = self.client
         began = time.monotonic()
         deadline = began + self.settings["flush_timeout"]
         while len(producer) > 0 and not self.stop.abandon:
@@ -927,7 +962,7 @@ class Sender:
             producer.purge(in_queue=True, in_flight=True, blocking=False)
             producer.poll(0)
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         c = self.counters
         delivered = c.produced - c.failed - self.unconfirmed
         rate = c.produced / self.elapsed if self.elapsed > 0 else 0.0
@@ -940,7 +975,7 @@ class Sender:
 
 
 class Progress:
-    def __init__(self, sender, start, interval):
+    def __init__(self, sender: Sender, start: float, interval: float) -> None:
         self.sender = sender
         self.start = start
         self.interval = interval
@@ -948,13 +983,13 @@ class Progress:
         self._last_time = start
         self._last_count = 0
 
-    def report(self, now):
+    def report(self, now: float) -> None:
         sender = self.sender
         produced = sender.counters.produced
         span = now - self._last_time
         rate = (produced - self._last_count) / span if span > 0 else 0.0
         self._last_time, self._last_count = now, produced
-        queued = len(sender.producer)
+        queued = len(sender.client)
         print(f"progress: t={now - self.start:.1f}s rate={rate:.0f} msg/s produced={produced} "
               f"delivered={produced - sender.counters.failed - queued} failed={sender.counters.failed} "
               f"queued={queued}", file=sender.out, flush=True)
@@ -962,7 +997,7 @@ class Progress:
             self.next_at += self.interval
 
 
-def format_summary(summary):
+def format_summary(summary: Mapping[str, Any]) -> str:
     line = (f"summary: produced={summary['produced']} delivered={summary['delivered']} failed={summary['failed']} "
             f"unconfirmed={summary['unconfirmed']} elapsed={summary['elapsed']:.3f}s flush={summary['flush']:.3f}s "
             f"rate={summary['rate']:.0f} msg/s stopped_by={summary['stopped_by']} id_blocks={summary['id_blocks']}")
@@ -976,7 +1011,7 @@ def format_summary(summary):
 # ----------------------------------------------------------------------------- dry run
 
 
-def dry_run(settings, factory, stop, out=None):
+def dry_run(settings: Settings, factory: MessageFactory, stop: Stop, out: Optional[IO[str]] = None) -> int:
     out = out or sys.stdout
     count = settings["count"]
     if not count and not settings["duration"]:
@@ -986,7 +1021,7 @@ def dry_run(settings, factory, stop, out=None):
     printed = 0
     write = out.write
     while remaining > 0 and not stop.requested and time.monotonic() < deadline:
-        keys, values = factory.chunk(min(Sender.CHUNK, remaining))
+        keys, values = factory.chunk(int(min(Sender.CHUNK, remaining)))
         if settings["print_keys"]:
             write("".join(f"{k}\t{v}\n" for k, v in zip(keys, values)))
         else:
@@ -1000,7 +1035,7 @@ def dry_run(settings, factory, stop, out=None):
 # ----------------------------------------------------------------------------- main
 
 
-def main(argv=None, environ=None):
+def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None) -> int:
     stop = Stop()
     try:
         settings, client_props, sources = load_config(argv, environ)

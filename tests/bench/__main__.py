@@ -19,6 +19,7 @@ BENCHMARKS = {
                             lambda env: ["--bootstrap", env["LAB_KAFKA_BOOTSTRAP"]]),
     "pipeline_freshness": ("tests.bench.pipeline_freshness", ["mariadb", "double", "kafka"], lambda env: []),
     "dashboard_latency": ("tests.bench.dashboard_latency", ["mariadb", "double", "kafka"], lambda env: []),
+    "site_rerun": ("tests.bench.site_rerun", ["mariadb", "double", "kafka", "docker", "stack_host"], lambda env: []),
 }
 
 
