@@ -175,7 +175,10 @@ def test_pipeline_queries_on_documented_columns(mariadb_db: tuple[dict[str, Any]
     """The lag and rate arithmetic, on MariaDB tables with SingleStore's documented view columns.
 
     MariaDB has no information_schema.PIPELINES_*: the queries are pointed at look-alike tables in a
-    scratch schema (reference/singlestore.md §7.3, §7.5). Rows of another database must not count.
+    scratch schema with the columns of PIPELINES_CURSORS
+    (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud) and
+    PIPELINES_BATCHES_SUMMARY (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-batches-summary/,
+    cloud). Rows of another database must not count.
     """
     params, database = mariadb_db
     views = f"tst_grafana_views_{secrets.token_hex(4)}"

@@ -33,7 +33,9 @@ def create_topic(bootstrap: str, partitions: int = 1, prefix: str = "pl") -> str
 def delete_topics(bootstrap: str, topics: Iterable[str]) -> None:
     topics = list(topics)
     if topics:
-        for future in AdminClient({"bootstrap.servers": bootstrap}).delete_topics(topics).values():
+        # The client must outlive the futures: destroyed first, it drops the requests unanswered.
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        for future in admin.delete_topics(topics).values():
             try:
                 future.result(30)
             except Exception:  # noqa: BLE001 - cleanup only

@@ -29,4 +29,4 @@ def test_passwords_never_in_vvv_output(tmp_path, maria) -> None:
         for word in (secret, maria["password"]):
             assert word not in results_text
     finally:
-        query(maria, f"DROP USER IF EXISTS '{user}'@'%%'")
+        query(maria, "DROP USER IF EXISTS %s@%s", (user, "%"))

@@ -20,7 +20,7 @@ def names() -> dict[str, str]:
 def cleanup(maria: dict[str, Any], names: dict[str, str]):
     yield
     query(maria, f"DROP DATABASE IF EXISTS `{names['db']}`")
-    query(maria, f"DROP USER IF EXISTS '{names['user']}'@'%%'")
+    query(maria, "DROP USER IF EXISTS %s@%s", (names["user"], "%"))
 
 
 def schemas(params: dict[str, Any], name: str) -> list[Any]:

@@ -6,7 +6,8 @@
   a server evaluating the variable would label it.
 * ``information_schema.TABLES|STATISTICS|DISTRIBUTED_PARTITIONS|USERS`` become derived tables
   (see catalog.py).
-* ``SET time_zone = ...`` is accepted and does nothing, as in SingleStore (singlestore.md §10).
+* ``SET time_zone = ...`` is accepted and does nothing, as in SingleStore ("Setting this variable does not
+  do anything": https://docs.singlestore.com/db/v9.1/user-and-cluster-administration/maintain-your-cluster/setting-the-time-zone/time-zone-engine-variables/, 9.1).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ VERSION_COMMENT = "SingleStoreDB source distribution (compatible; MySQL Enterpri
 
 # Values of the variables SingleStore has and MariaDB has not (or has with other values).
 # memsql_version_hash, memsql_version_date and memsql_id are made up by the double (their formats
-# are not documented); the others follow singlestore.md §1.4.
+# are not documented); the names are in "List of Engine Variables"
+# (https://docs.singlestore.com/db/v9.1/reference/configuration-reference/engine-variables/list-of-engine-variables/, 9.1)
+# and the values follow a published 8.1 variable dump (singlestore-labs/singlestoredb-python,
+# examples/getting-started.ipynb) where it shows them; the rest are the double's own choices.
 SINGLESTORE_VARIABLES: dict[str, object] = {
     "memsql_version": SINGLESTORE_VERSION,
     "memsql_version_hash": "4f8e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b",

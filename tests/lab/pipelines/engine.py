@@ -78,7 +78,10 @@ def _definition_from_json(text: str) -> PipelineDef:
 
 
 def config_json(d: PipelineDef, running: bool) -> str:
-    """CONFIG_JSON as in §7.2, without credentials."""
+    """CONFIG_JSON with the keys of the docs' Kafka example, without credentials.
+
+    https://docs.singlestore.com/db/v8.5/reference/information-schema-reference/pipelines/pipelines/ (8.5)
+    """
     policy = next((e for e in d.error_handling), None)
     return json.dumps({
         "name": d.name, "source_type": "KAFKA", "connection_string": d.connection_string,

@@ -2,8 +2,11 @@
 
 files/grafana/dashboards/retail-realtime.json must be exactly what files/grafana/build_dashboard.py
 generates from templates/sql/queries/*.sql (run the script after editing a query). The structural
-checks follow reference/stack.md §2.3 (250 ms needs refresh and refresh_intervals), §2.7 (panel and
-target model) and §2.8 (no ``__inputs``/``${DS_...}`` in provisioned files).
+checks follow Grafana's dashboard JSON model and provisioning docs
+(https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/view-dashboard-json-model/,
+https://grafana.com/docs/grafana/latest/administration/provisioning/#dashboards): 250 ms needs both
+``refresh`` and ``timepicker.refresh_intervals``, the panel and target model, and no
+``__inputs``/``${DS_...}`` in provisioned files (file provisioning does not substitute them).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The templates are rendered by a real ``ansible.builtin.template`` run with the role's defaults and
 vars (loaded as inventory variables, so each variant's play variables override them as a user's
 would), for a few variants: defaults, TLS with a CA and awkward passwords, another bind address.
-The provisioning YAML is held to an allow-list of the keys in reference/stack.md §2.4 (data
-sources) and §2.5 (dashboard providers); values that Grafana interpolates are checked by undoing
+The provisioning YAML is held to an allow-list of the keys Grafana's provisioning docs list for data
+sources and dashboard providers (https://grafana.com/docs/grafana/latest/administration/provisioning/); values that Grafana interpolates are checked by undoing
 Grafana's own interpolation (``$$`` is a literal ``$``). The argument spec is checked against the
 defaults, and a role run without the required variables must stop before its first task.
 """
@@ -66,7 +66,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 TEMPLATES = {"compose.yaml": "compose.yaml.j2", "datasource.yaml": "datasource.yaml.j2", "dashboards.yaml": "dashboards.yaml.j2"}
 
-# reference/stack.md §2.4 / §2.5
+# https://grafana.com/docs/grafana/latest/administration/provisioning/ (data sources, dashboards)
 DATASOURCE_FILE_KEYS = {"apiVersion", "datasources", "deleteDatasources"}
 DATASOURCE_KEYS = {"name", "uid", "type", "access", "url", "user", "isDefault", "editable", "orgId", "jsonData",
                    "secureJsonData", "basicAuth", "withCredentials", "version"}
