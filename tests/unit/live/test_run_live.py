@@ -239,7 +239,7 @@ def test_live_inventory_reads_the_environment_and_names_everything_after_the_run
            "LIVE_RUN_ID": "r0123abcd", "LIVE_READER_PASSWORD": "Reader-pw-123", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
     shown = "{{ [singlestore_login_host, singlestore_login_port, singlestore_login_user, singlestore_ssl_mode,"
     shown += " stack_kafka_bootstrap_servers, kafka_topics | map(attribute='name'), singlestore_databases | map(attribute='name'),"
-    shown += " singlestore_users | map(attribute='user'), singlestore_pipelines | map(attribute='kafka.topic'), producer_topic] }}"
+    shown += " singlestore_grafana_user, singlestore_pipelines | map(attribute='kafka.topic'), producer_topic] }}"
     ansible = str(Path(sys.executable).parent / "ansible")
     proc = subprocess.run([ansible, "live-controller", "-i", "inventories/live", "-m", "ansible.builtin.debug", "-a", f"msg={shown}"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
