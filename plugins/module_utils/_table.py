@@ -20,7 +20,11 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
     quote_qualified,
     validate_identifier,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import ShowCreateError, parse_show_create_table
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import (
+    ShowCreateError,
+    parse_show_create_table,
+    split_top_level,
+)
 
 STORAGE_KINDS = ("columnstore", "rowstore", "reference")
 _STORAGE_PREFIX = {None: "", "columnstore": "", "rowstore": "ROWSTORE ", "reference": "REFERENCE "}
@@ -97,29 +101,11 @@ _COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "AUTO_INCREMENT", "PRIMARY", "UNIQUE",
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split on ``sep`` outside parentheses, quotes and backticks."""
-    parts, depth, quote, buf = [], 0, None, []
-    for char in text:
-        if quote:
-            buf.append(char)
-            if char == quote:
-                quote = None
-            continue
-        if char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == sep and depth == 0:
-            parts.append("".join(buf).strip())
-            buf = []
-            continue
-        buf.append(char)
-    if quote or depth:
+    """Split on ``sep`` outside parentheses, quotes and backticks; an unbalanced text is refused."""
+    parts, balanced = split_top_level(text, sep)
+    if not balanced:
         raise SpecError("definition has an unbalanced quote or parenthesis")
-    parts.append("".join(buf).strip())
-    return [part for part in parts if part]
+    return parts
 
 
 def _tokens(text: str) -> list[str]:

@@ -40,10 +40,10 @@ class ShowCreateError(ValueError):
     """The text is not a CREATE TABLE this reader understands; the message says why."""
 
 
-def _split_definitions(body: str) -> list[str]:
-    """The definitions between the outer parentheses, split on top-level commas (quotes and backticks respected)."""
+def split_top_level(text: str, sep: str = ",") -> tuple[list[str], bool]:
+    """(the parts of ``text`` split on ``sep`` outside parentheses, quotes and backticks; whether it was balanced)."""
     parts, depth, quote, buf = [], 0, None, []
-    for char in body:
+    for char in text:
         if quote:
             buf.append(char)
             if char == quote:
@@ -55,13 +55,18 @@ def _split_definitions(body: str) -> list[str]:
             depth += 1
         elif char == ")":
             depth -= 1
-        if char == "," and depth == 0:
+        if char == sep and depth == 0:
             parts.append("".join(buf).strip())
             buf = []
             continue
         buf.append(char)
     parts.append("".join(buf).strip())
-    return [part for part in parts if part]
+    return [part for part in parts if part], not quote and not depth
+
+
+def _split_definitions(body: str) -> list[str]:
+    """The definitions between the outer parentheses, split on top-level commas (quotes and backticks respected)."""
+    return split_top_level(body)[0]
 
 
 def _body(text: str) -> tuple[str, str]:
