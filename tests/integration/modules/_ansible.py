@@ -125,8 +125,8 @@ def connect(conn_params: dict[str, Any], **kw: Any) -> Any:
     return pymysql.connect(**conn_params, autocommit=True, **kw)
 
 
-def query(conn_params: dict[str, Any], sql: str, args: Any = None) -> list[tuple[Any, ...]]:
-    conn = connect(conn_params)
+def query(conn_params: dict[str, Any], sql: str, args: Any = None, database: str | None = None) -> list[tuple[Any, ...]]:
+    conn = connect(conn_params, **({"database": database} if database else {}))
     try:
         with conn.cursor() as cur:
             cur.execute(sql, args)

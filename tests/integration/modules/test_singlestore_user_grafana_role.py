@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import pymysql
 import pytest
 
+from _ansible import query
 from _pipelines import create_topic, delete_topics
 
 REPO = Path(__file__).resolve().parents[3]
@@ -31,16 +32,6 @@ def env() -> dict[str, str]:
     out = dict(os.environ)
     out.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0")
     return out
-
-
-def query(params: dict[str, Any], sql: str, args: Any = None, database: str | None = None) -> list[tuple]:
-    conn = pymysql.connect(**params, database=database, autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
 
 
 def run_role(tmp_path: Path, variables: dict[str, Any], check: bool = False) -> subprocess.CompletedProcess[str]:
