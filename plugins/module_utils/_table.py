@@ -22,6 +22,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import (
     ShowCreateError,
+    closing_parenthesis,
     parse_show_create_table,
     split_top_level,
 )
@@ -184,21 +185,7 @@ def spec_from_definition(text: str) -> dict[str, Any]:
         raise SpecError("ROWSTORE REFERENCE tables are not supported by this module")
     storage = {"": None, "ROWSTORE": "rowstore", "REFERENCE": "reference"}[kind]
     body_start = match.end()
-    depth, end = 1, None
-    quote = None
-    for pos in range(body_start, len(text)):
-        char = text[pos]
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                end = pos
-                break
+    end = closing_parenthesis(text, body_start)
     if end is None:
         raise SpecError("definition: the column list is not closed")
     if ";" in text[end:]:

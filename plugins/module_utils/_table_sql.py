@@ -64,18 +64,10 @@ def split_top_level(text: str, sep: str = ",") -> tuple[list[str], bool]:
     return [part for part in parts if part], not quote and not depth
 
 
-def _split_definitions(body: str) -> list[str]:
-    """The definitions between the outer parentheses, split on top-level commas (quotes and backticks respected)."""
-    return split_top_level(body)[0]
-
-
-def _body(text: str) -> tuple[str, str]:
-    """(header words, text between the column list's parentheses)."""
-    match = _HEADER.match(text)
-    if not match:
-        raise ShowCreateError("the text does not start with CREATE [ROWSTORE] [REFERENCE] TABLE <name> (")
+def closing_parenthesis(text: str, start: int) -> int | None:
+    """Index of the ``)`` closing a ``(`` just before ``start`` (quotes and backticks respected), or None."""
     depth, quote = 1, None
-    for pos in range(match.end(), len(text)):
+    for pos in range(start, len(text)):
         char = text[pos]
         if quote:
             quote = None if char == quote else quote
@@ -86,8 +78,24 @@ def _body(text: str) -> tuple[str, str]:
         elif char == ")":
             depth -= 1
             if depth == 0:
-                return " ".join(match.group("words").upper().split()), text[match.end():pos]
-    raise ShowCreateError("the column list is not closed")
+                return pos
+    return None
+
+
+def _split_definitions(body: str) -> list[str]:
+    """The definitions between the outer parentheses, split on top-level commas (quotes and backticks respected)."""
+    return split_top_level(body)[0]
+
+
+def _body(text: str) -> tuple[str, str]:
+    """(header words, text between the column list's parentheses)."""
+    match = _HEADER.match(text)
+    if not match:
+        raise ShowCreateError("the text does not start with CREATE [ROWSTORE] [REFERENCE] TABLE <name> (")
+    end = closing_parenthesis(text, match.end())
+    if end is None:
+        raise ShowCreateError("the column list is not closed")
+    return " ".join(match.group("words").upper().split()), text[match.end():end]
 
 
 def _columns(rest: str) -> list[str] | None:
