@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every test suite of the collection and print a readable summary.
 
-Suites: unit, lint (ansible-lint, production profile; mypy), sanity (ansible-test on the built
+Suites: unit, lint (ansible-lint, production profile; ruff; mypy), sanity (ansible-test on the built
 collection), integration (pytest against the lab), molecule (every scenario found).
 The lab is started when a suite needs it and stopped afterwards if this script started it.
 A suite that finds no tests is reported as such and does not fail the run.
@@ -49,9 +49,11 @@ def suite_integration() -> tuple[int, str]:
 
 
 def suite_lint() -> tuple[int, str]:
-    """ansible-lint (production profile), then mypy on the paths mypy.ini names (files/producer for now)."""
+    """ansible-lint (production profile), ruff (ruff.toml), then mypy on the paths mypy.ini names."""
     steps = {
         "ansible-lint": [str(BIN / "ansible-lint"), "--offline", "--profile", "production"],
+        "ruff format": [str(BIN / "ruff"), "format", "--check", "--quiet"],
+        "ruff check": [str(BIN / "ruff"), "check", "--quiet"],
         "mypy (files/producer)": [str(BIN / "mypy"), "--config-file", str(ROOT / "mypy.ini")],
     }
     failed = [label for label, cmd in steps.items() if run(cmd)]

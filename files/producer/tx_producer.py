@@ -38,7 +38,8 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
-    from confluent_kafka import KafkaError as _KafkaError, Message, Producer
+    from confluent_kafka import KafkaError as _KafkaError
+    from confluent_kafka import Message, Producer
     from confluent_kafka.admin import ClusterMetadata
 
 VERSION = "1.0.0"
@@ -114,8 +115,9 @@ def _check_entries(entries: object, fields: Mapping[str, type], what: str) -> li
         missing = [f for f in fields if f not in entry]
         extra = sorted(set(entry) - set(fields))
         if missing or extra:
-            detail = "; ".join(x for x in (missing and f"missing {', '.join(missing)}",
-                                           extra and f"unknown {', '.join(extra)}") if x)
+            detail = "; ".join(
+                x for x in (missing and f"missing {', '.join(missing)}", extra and f"unknown {', '.join(extra)}") if x
+            )
             raise ConfigError(f"referential: {what}[{index}]: {detail} (fields: {', '.join(fields)})")
         for field, kind in fields.items():
             value = entry[field]
@@ -126,8 +128,10 @@ def _check_entries(entries: object, fields: Mapping[str, type], what: str) -> li
             else:
                 ok = isinstance(value, str) and value != ""
             if not ok:
-                raise ConfigError(f"referential: {what}[{index}].{field} must be a "
-                                  f"{'number' if kind is float else 'integer' if kind is int else 'non-empty string'}")
+                raise ConfigError(
+                    f"referential: {what}[{index}].{field} must be a "
+                    f"{'number' if kind is float else 'integer' if kind is int else 'non-empty string'}"
+                )
     return [dict(e) for e in entries]
 
 
@@ -174,7 +178,7 @@ class IdAllocator:
     """
 
     BLOCK = 1_000_000
-    PREFIX_LIMIT = (2 ** 63 - 1) // BLOCK  # prefixes 1 .. PREFIX_LIMIT - 1: every id < 2**63
+    PREFIX_LIMIT = (2**63 - 1) // BLOCK  # prefixes 1 .. PREFIX_LIMIT - 1: every id < 2**63
     _LOW = [f"{i:03d}" for i in range(1000)]
 
     def __init__(self, randbelow: Callable[[int], int] = random.SystemRandom().randrange) -> None:
@@ -201,7 +205,7 @@ class IdAllocator:
         high, low = divmod(self._next, 1000)
         count = min(count, 1000 - low)
         self._next += count
-        return list(map(f"{self._prefix}{high:03d}".__add__, self._LOW[low:low + count]))
+        return list(map(f"{self._prefix}{high:03d}".__add__, self._LOW[low : low + count]))
 
 
 def collision_bound(blocks: int) -> float:
@@ -293,14 +297,20 @@ class MessageFactory:
     The Kafka key is the id. The clock is read once per DATE_GROUP messages.
     """
 
-    def __init__(self, stores: Sequence[Mapping[str, Any]] = DEFAULT_STORES,
-                 products: Sequence[Mapping[str, Any]] = DEFAULT_PRODUCTS, seed: Optional[int] = None,
-                 ids: Optional[IdAllocator] = None) -> None:
+    def __init__(
+        self,
+        stores: Sequence[Mapping[str, Any]] = DEFAULT_STORES,
+        products: Sequence[Mapping[str, Any]] = DEFAULT_PRODUCTS,
+        seed: Optional[int] = None,
+        ids: Optional[IdAllocator] = None,
+    ) -> None:
         rng = random.Random(seed)
         self.ids = ids or IdAllocator()
         store_parts = [", ".join(f"{json.dumps(k)}: {json.dumps(s[k])}" for k in STORE_FIELDS) for s in stores]
-        product_parts = [", ".join(f"{json.dumps(k)}: {json.dumps(p[k])}" for k in PRODUCT_FIELDS) + ', "transaction_date": "'
-                         for p in products]
+        product_parts = [
+            ", ".join(f"{json.dumps(k)}: {json.dumps(p[k])}" for k in PRODUCT_FIELDS) + ', "transaction_date": "'
+            for p in products
+        ]
         self._pairs: Optional[Picker] = None
         self._split: Optional[tuple[Picker, Picker]] = None  # stores, products
         if len(store_parts) * len(product_parts) <= MAX_PAIR_FRAGMENTS:
@@ -327,14 +337,24 @@ class MessageFactory:
         """Up to `count` messages as two lists, keys and JSON values (fewer at the end of an id thousand)."""
         keys = self.ids.keys(count)
         count = len(keys)
-        rows = zip(keys, self._pair_fragments(count), self._quantity_units.draw(count), self._cents.draw(count),
-                   self._customers.draw(count), self._payments.draw(count))
+        rows = zip(
+            keys,
+            self._pair_fragments(count),
+            self._quantity_units.draw(count),
+            self._cents.draw(count),
+            self._customers.draw(count),
+            self._payments.draw(count),
+        )
         values: list[str] = []
         extend, clock, date = values.extend, time.time_ns, self._date
         for _group in range(0, count, DATE_GROUP):
             stamp = date(clock())
-            extend([f'{{"transaction_id": {k}, {p}{stamp}", "quantity": {qu}.{c}, "customer_id": {i}, "payment_type": "{t}"}}'
-                    for k, p, qu, c, i, t in islice(rows, DATE_GROUP)])
+            extend(
+                [
+                    f'{{"transaction_id": {k}, {p}{stamp}", "quantity": {qu}.{c}, "customer_id": {i}, "payment_type": "{t}"}}'
+                    for k, p, qu, c, i, t in islice(rows, DATE_GROUP)
+                ]
+            )
         return keys, values
 
     def _date(self, ns: int) -> str:
@@ -412,34 +432,71 @@ OPTIONS = (
     Option("duration", "float", 0.0, "stop after this many seconds; 0 = no limit", short="-d", minimum=0),
     Option("referential", "path", None, "JSON file with 'stores' and/or 'products' lists replacing the seed's"),
     Option("seed", "int", None, "seed of the data generator (ids stay random)"),
-    Option("security_protocol", "str", "PLAINTEXT", "Kafka security.protocol",
-           choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")),
-    Option("sasl_mechanism", "str", None, "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
-           choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")),
+    Option(
+        "security_protocol",
+        "str",
+        "PLAINTEXT",
+        "Kafka security.protocol",
+        choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+    ),
+    Option(
+        "sasl_mechanism",
+        "str",
+        None,
+        "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)",
+        choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"),
+    ),
     Option("sasl_username", "str", None, "Kafka sasl.username"),
-    Option("sasl_password", "str", None, "Kafka sasl.password (config file or environment only)", cli=False, secret=True),
+    Option(
+        "sasl_password", "str", None, "Kafka sasl.password (config file or environment only)", cli=False, secret=True
+    ),
     Option("ssl_ca_location", "path", None, "Kafka ssl.ca.location: CA certificate(s) file (PEM)"),
     Option("compression", "str", "lz4", "compression.type", choices=("none", "gzip", "snappy", "lz4", "zstd")),
-    Option("linger_ms", "float", None, "linger.ms: how long the client waits to fill a batch "
-           f"(default: {LINGER_MS_FULL_SPEED:g} at --rate 0, for throughput; {LINGER_MS_RATE:g} otherwise, for latency)",
-           minimum=0),
+    Option(
+        "linger_ms",
+        "float",
+        None,
+        "linger.ms: how long the client waits to fill a batch "
+        f"(default: {LINGER_MS_FULL_SPEED:g} at --rate 0, for throughput; {LINGER_MS_RATE:g} otherwise, for latency)",
+        minimum=0,
+    ),
     Option("progress_interval", "float", 5.0, "seconds between progress lines; 0 = none", minimum=0),
     Option("flush_timeout", "float", 30.0, "seconds to wait for outstanding acknowledgements at the end", minimum=0),
     Option("metadata_timeout", "float", 10.0, "seconds to wait for the brokers at start", minimum=0.1),
     Option("create_topic", "bool", False, "create the topic when it does not exist"),
     Option("partitions", "int", 1, "partitions of a topic created by --create-topic", minimum=1),
     Option("replication_factor", "int", 1, "replication factor of a topic created by --create-topic", minimum=1),
-    Option("dry_run", "bool", False, "print messages (one JSON per line) instead of sending; "
-           "as fast as possible; 10 messages unless --count/--duration"),
+    Option(
+        "dry_run",
+        "bool",
+        False,
+        "print messages (one JSON per line) instead of sending; "
+        "as fast as possible; 10 messages unless --count/--duration",
+    ),
     Option("print_keys", "bool", False, "with --dry-run, print 'key<TAB>value' lines (for kcat -P -K '\\t')"),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
 # Client properties the program sets itself: a `librdkafka` section of the file may not change them.
 RESERVED_CLIENT_PROPERTIES = {
-    "acks", "request.required.acks", "enable.idempotence", "bootstrap.servers", "metadata.broker.list",
-    "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password",
-    "ssl.ca.location", "compression.type", "compression.codec", "linger.ms", "queue.buffering.max.ms",
-    "delivery.report.only.error", "on_delivery", "error_cb", "logger",
+    "acks",
+    "request.required.acks",
+    "enable.idempotence",
+    "bootstrap.servers",
+    "metadata.broker.list",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "sasl.password",
+    "ssl.ca.location",
+    "compression.type",
+    "compression.codec",
+    "linger.ms",
+    "queue.buffering.max.ms",
+    "delivery.report.only.error",
+    "on_delivery",
+    "error_cb",
+    "logger",
 }
 DRY_RUN_DEFAULT_COUNT = 10
 
@@ -494,25 +551,34 @@ def _convert(option: Option, value: Any, source: str) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG, allow_abbrev=False, argument_default=argparse.SUPPRESS,
+        prog=PROG,
+        allow_abbrev=False,
+        argument_default=argparse.SUPPRESS,
         description="Produce retail transactions (JSON) to Kafka. Precedence: defaults < --config file "
-                    f"< {ENV_PREFIX}* environment < command line.",
+        f"< {ENV_PREFIX}* environment < command line.",
         epilog="The SASL password is read only from the config file (sasl_password) or "
-               f"{ENV_PREFIX}SASL_PASSWORD, and never printed. Exit codes: 0 all acknowledged, "
-               "1 messages failed or unconfirmed, 2 configuration or connection error at start.")
-    parser.add_argument("-c", "--config", metavar="FILE",
-                        help=f"JSON file of settings (keys as the long options, '-' or '_'); also {ENV_PREFIX}CONFIG")
+        f"{ENV_PREFIX}SASL_PASSWORD, and never printed. Exit codes: 0 all acknowledged, "
+        "1 messages failed or unconfirmed, 2 configuration or connection error at start.",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help=f"JSON file of settings (keys as the long options, '-' or '_'); also {ENV_PREFIX}CONFIG",
+    )
     for option in OPTIONS:
         if not option.cli:
             continue
         names = [n for n in (option.short, option.flag) if n]
         default_text = "" if option.default in (None, False) else f" (default: {option.default})"
         if option.kind == "bool":
-            parser.add_argument(*names, dest=option.name, action=argparse.BooleanOptionalAction,
-                                help=option.help + default_text)
+            parser.add_argument(
+                *names, dest=option.name, action=argparse.BooleanOptionalAction, help=option.help + default_text
+            )
         else:
-            parser.add_argument(*names, dest=option.name, metavar=option.metavar or option.name.upper(),
-                                help=option.help + default_text)
+            parser.add_argument(
+                *names, dest=option.name, metavar=option.metavar or option.name.upper(), help=option.help + default_text
+            )
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     return parser
 
@@ -520,8 +586,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _refuse_password_on_cli(argv: Iterable[str]) -> None:
     for arg in argv:
         if arg.lstrip("-").replace("_", "-").lower().startswith("sasl-password"):
-            raise ConfigError(f"the SASL password is not accepted on the command line (it would show in the process "
-                              f"list); put sasl_password in the --config file or set {ENV_PREFIX}SASL_PASSWORD")
+            raise ConfigError(
+                f"the SASL password is not accepted on the command line (it would show in the process "
+                f"list); put sasl_password in the --config file or set {ENV_PREFIX}SASL_PASSWORD"
+            )
 
 
 def _load_file(path: str) -> tuple[Settings, Settings]:
@@ -544,7 +612,9 @@ def _load_file(path: str) -> tuple[Settings, Settings]:
         elif key in OPTION_BY_NAME:
             values[key] = _convert(OPTION_BY_NAME[key], value, f"file {path}")
         else:
-            raise ConfigError(f"config: {path}: unknown setting {raw_key!r}; known: {', '.join(OPTION_BY_NAME)}, librdkafka")
+            raise ConfigError(
+                f"config: {path}: unknown setting {raw_key!r}; known: {', '.join(OPTION_BY_NAME)}, librdkafka"
+            )
     if values.get("sasl_password") and mode & (stat.S_IRGRP | stat.S_IROTH):
         warn(f"config file {path} holds sasl_password and is readable by other users; chmod 600 it")
     return values, client
@@ -555,15 +625,18 @@ def _check_client_properties(value: object, path: str) -> Settings:
         raise ConfigError(f"config: {path}: 'librdkafka' must be an object of client properties")
     for key, item in value.items():
         if key in RESERVED_CLIENT_PROPERTIES:
-            raise ConfigError(f"config: {path}: librdkafka property {key!r} is set by the program "
-                              "(use the matching setting, or it cannot change)")
+            raise ConfigError(
+                f"config: {path}: librdkafka property {key!r} is set by the program "
+                "(use the matching setting, or it cannot change)"
+            )
         if not isinstance(item, (str, int, float, bool)):
             raise ConfigError(f"config: {path}: librdkafka property {key!r} must be a string, number or boolean")
     return dict(value)
 
 
-def load_config(argv: Optional[Sequence[str]] = None,
-                environ: Optional[Mapping[str, str]] = None) -> tuple[Settings, Settings, dict[str, str]]:
+def load_config(
+    argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None
+) -> tuple[Settings, Settings, dict[str, str]]:
     """Merge defaults < config file < environment < command line; return (settings, client_properties, sources).
 
     `sources` maps each setting to where its value came from (default, file, env, cli).
@@ -585,7 +658,7 @@ def load_config(argv: Optional[Sequence[str]] = None,
     for key in sorted(environ):
         if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
             continue
-        name = key[len(ENV_PREFIX):].lower()
+        name = key[len(ENV_PREFIX) :].lower()
         if name not in OPTION_BY_NAME:
             warn(f"ignoring unknown environment variable {key}")
             continue
@@ -603,12 +676,15 @@ def load_config(argv: Optional[Sequence[str]] = None,
 def _check_consistency(settings: Settings) -> None:
     sasl = settings["security_protocol"].startswith("SASL_")
     if not sasl and any(settings[k] for k in ("sasl_mechanism", "sasl_username", "sasl_password")):
-        raise ConfigError(f"sasl_* settings need security_protocol SASL_PLAINTEXT or SASL_SSL "
-                          f"(it is {settings['security_protocol']})")
+        raise ConfigError(
+            f"sasl_* settings need security_protocol SASL_PLAINTEXT or SASL_SSL (it is {settings['security_protocol']})"
+        )
     if sasl and (settings["sasl_mechanism"] or "PLAIN") != "OAUTHBEARER":
         if not settings["sasl_username"] or not settings["sasl_password"]:
-            raise ConfigError(f"security_protocol {settings['security_protocol']} needs sasl_username and "
-                              f"sasl_password (the password from the config file or {ENV_PREFIX}SASL_PASSWORD)")
+            raise ConfigError(
+                f"security_protocol {settings['security_protocol']} needs sasl_username and "
+                f"sasl_password (the password from the config file or {ENV_PREFIX}SASL_PASSWORD)"
+            )
     if settings["ssl_ca_location"] and not os.path.exists(settings["ssl_ca_location"]):
         raise ConfigError(f"ssl_ca_location: {settings['ssl_ca_location']} does not exist")
     if settings["print_keys"] and not settings["dry_run"]:
@@ -657,8 +733,12 @@ def client_config(settings: Settings, extra: Optional[Mapping[str, Any]] = None)
         "reconnect.backoff.ms": 10,
         "security.protocol": settings["security_protocol"],
     }
-    for key, prop in (("sasl_mechanism", "sasl.mechanism"), ("sasl_username", "sasl.username"),
-                      ("sasl_password", "sasl.password"), ("ssl_ca_location", "ssl.ca.location")):
+    for key, prop in (
+        ("sasl_mechanism", "sasl.mechanism"),
+        ("sasl_username", "sasl.username"),
+        ("sasl_password", "sasl.password"),
+        ("ssl_ca_location", "ssl.ca.location"),
+    ):
         if settings[key]:
             conf[prop] = settings[key]
     if settings["security_protocol"].startswith("SASL_") and "sasl.mechanism" not in conf:
@@ -723,8 +803,9 @@ class Counters:
 class Sender:
     CHUNK = 1000
 
-    def __init__(self, settings: Settings, client_props: Settings, factory: MessageFactory, stop: Stop,
-                 out: IO[str] = sys.stderr) -> None:
+    def __init__(
+        self, settings: Settings, client_props: Settings, factory: MessageFactory, stop: Stop, out: IO[str] = sys.stderr
+    ) -> None:
         self.settings = settings
         self.factory = factory
         self.stop = stop
@@ -818,12 +899,15 @@ class Sender:
                 if time.monotonic() >= deadline:
                     detail = self.last_error_text or exc.args[0].str()
                     if self.auth_failed:
-                        raise ConfigError(f"Kafka authentication failed at {self.settings['brokers']} ({detail}); "
-                                          "check the sasl_* settings") from None
+                        raise ConfigError(
+                            f"Kafka authentication failed at {self.settings['brokers']} ({detail}); "
+                            "check the sasl_* settings"
+                        ) from None
                     raise ConfigError(
                         f"no Kafka broker reachable at {self.settings['brokers']} within "
                         f"{self.settings['metadata_timeout']:g}s ({detail}); check --brokers, the security settings "
-                        "and that the brokers run") from None
+                        "and that the brokers run"
+                    ) from None
 
     def _check_topic(self) -> None:
         from confluent_kafka import KafkaError  # pylint: disable=import-outside-toplevel
@@ -840,8 +924,9 @@ class Sender:
         if err is not None and err.code() == KafkaError.LEADER_NOT_AVAILABLE:
             return  # being created (broker-side auto-creation): produce() waits for the leader
         if not self.settings["create_topic"]:
-            raise ConfigError(f"topic {topic!r} does not exist on {self.settings['brokers']}; "
-                              "create it, or pass --create-topic")
+            raise ConfigError(
+                f"topic {topic!r} does not exist on {self.settings['brokers']}; create it, or pass --create-topic"
+            )
         self._create_topic(deadline)
 
     def _create_topic(self, deadline: float) -> None:
@@ -850,16 +935,21 @@ class Sender:
 
         topic = self.settings["topic"]
         admin_conf: dict[str, Any] = {
-            k: v for k, v in client_config(self.settings, self._client_props).items()
-            if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")}
+            k: v
+            for k, v in client_config(self.settings, self._client_props).items()
+            if k in ("bootstrap.servers", "security.protocol", "ssl.ca.location") or k.startswith("sasl.")
+        }
         admin_conf["logger"] = _quiet_logger()
         admin = AdminClient(admin_conf)
-        new = NewTopic(topic, num_partitions=self.settings["partitions"],
-                       replication_factor=self.settings["replication_factor"])
+        new = NewTopic(
+            topic, num_partitions=self.settings["partitions"], replication_factor=self.settings["replication_factor"]
+        )
         try:
             admin.create_topics([new], request_timeout=max(1.0, deadline - time.monotonic()))[topic].result()
-            warn(f"created topic {topic!r} ({self.settings['partitions']} partition(s), "
-                 f"replication factor {self.settings['replication_factor']})")
+            warn(
+                f"created topic {topic!r} ({self.settings['partitions']} partition(s), "
+                f"replication factor {self.settings['replication_factor']})"
+            )
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise ConfigError(f"cannot create topic {topic!r}: {exc.args[0].str()}") from None
@@ -967,9 +1057,16 @@ class Sender:
         delivered = c.produced - c.failed - self.unconfirmed
         rate = c.produced / self.elapsed if self.elapsed > 0 else 0.0
         return {
-            "produced": c.produced, "delivered": delivered, "failed": c.failed, "unconfirmed": self.unconfirmed,
-            "elapsed": self.elapsed, "flush": self.flush_seconds, "rate": rate,
-            "stopped_by": self.stopped_by or "-", "errors": dict(c.errors), "fatal": c.fatal,
+            "produced": c.produced,
+            "delivered": delivered,
+            "failed": c.failed,
+            "unconfirmed": self.unconfirmed,
+            "elapsed": self.elapsed,
+            "flush": self.flush_seconds,
+            "rate": rate,
+            "stopped_by": self.stopped_by or "-",
+            "errors": dict(c.errors),
+            "fatal": c.fatal,
             "id_blocks": self.factory.ids.blocks,
         }
 
@@ -990,17 +1087,23 @@ class Progress:
         rate = (produced - self._last_count) / span if span > 0 else 0.0
         self._last_time, self._last_count = now, produced
         queued = len(sender.client)
-        print(f"progress: t={now - self.start:.1f}s rate={rate:.0f} msg/s produced={produced} "
-              f"delivered={produced - sender.counters.failed - queued} failed={sender.counters.failed} "
-              f"queued={queued}", file=sender.out, flush=True)
+        print(
+            f"progress: t={now - self.start:.1f}s rate={rate:.0f} msg/s produced={produced} "
+            f"delivered={produced - sender.counters.failed - queued} failed={sender.counters.failed} "
+            f"queued={queued}",
+            file=sender.out,
+            flush=True,
+        )
         while self.next_at <= now:
             self.next_at += self.interval
 
 
 def format_summary(summary: Mapping[str, Any]) -> str:
-    line = (f"summary: produced={summary['produced']} delivered={summary['delivered']} failed={summary['failed']} "
-            f"unconfirmed={summary['unconfirmed']} elapsed={summary['elapsed']:.3f}s flush={summary['flush']:.3f}s "
-            f"rate={summary['rate']:.0f} msg/s stopped_by={summary['stopped_by']} id_blocks={summary['id_blocks']}")
+    line = (
+        f"summary: produced={summary['produced']} delivered={summary['delivered']} failed={summary['failed']} "
+        f"unconfirmed={summary['unconfirmed']} elapsed={summary['elapsed']:.3f}s flush={summary['flush']:.3f}s "
+        f"rate={summary['rate']:.0f} msg/s stopped_by={summary['stopped_by']} id_blocks={summary['id_blocks']}"
+    )
     if summary["errors"]:
         line += " errors=" + ",".join(f"{name}:{count}" for name, count in sorted(summary["errors"].items()))
     if summary["fatal"]:

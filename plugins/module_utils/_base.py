@@ -53,14 +53,18 @@ class Statement:
 
     __slots__ = ("sql", "params", "secrets")
 
-    def __init__(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None, secrets: Iterable[str] = ()
+    ) -> None:
         self.sql = sql
         self.params: Sequence[Any] | Mapping[str, Any] = params if params is not None else ()
         self.secrets = frozenset(secrets)
 
     def display(self) -> str:
         if isinstance(self.params, Mapping):
-            shown = {key: (f"%({key})s" if key in self.secrets else _literal(value)) for key, value in self.params.items()}
+            shown = {
+                key: (f"%({key})s" if key in self.secrets else _literal(value)) for key, value in self.params.items()
+            }
             return self.sql % shown
         return self.sql % tuple(_literal(value) for value in self.params)
 
@@ -132,7 +136,9 @@ class ManagedObject:
                 self.conn.execute(stmt.sql, stmt.params)
             except MySQLError as exc:
                 message = describe_error(exc, self.params)
-                raise ModuleError(scrub(f"{message} while running: {stmt.display()}{self.progress()}", stmt.secret_values())) from None
+                raise ModuleError(
+                    scrub(f"{message} while running: {stmt.display()}{self.progress()}", stmt.secret_values())
+                ) from None
             self.executed.append(stmt.display())
 
     def run(self) -> dict[str, Any]:
@@ -153,8 +159,12 @@ class ManagedObject:
         return result
 
 
-def run_module(object_class: type[ManagedObject], argument_spec: dict[str, Any], database_param: str | None = None,
-               **module_kwargs: Any) -> None:
+def run_module(
+    object_class: type[ManagedObject],
+    argument_spec: dict[str, Any],
+    database_param: str | None = None,
+    **module_kwargs: Any,
+) -> None:
     """Build the AnsibleModule (connection options + ``argument_spec``), connect, run, exit."""
     spec = connection_argument_spec()
     spec.update(argument_spec)

@@ -51,7 +51,7 @@ def _canonical_text(type_text: str) -> str:
     parts = []
     pos = 0
     for match in _QUOTED.finditer(type_text):
-        parts.append(type_text[pos:match.start()].lower())
+        parts.append(type_text[pos : match.start()].lower())
         parts.append(match.group(0))
         pos = match.end()
     parts.append(type_text[pos:].lower())
@@ -59,7 +59,7 @@ def _canonical_text(type_text: str) -> str:
     out = []
     pos = 0
     for match in _QUOTED.finditer(text):
-        out.append(_squeeze(text[pos:match.start()]))
+        out.append(_squeeze(text[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()
     out.append(_squeeze(text[pos:]))
@@ -80,8 +80,10 @@ def canonical_type(type_text: str) -> str:
     for pattern, replacement in _SYNONYMS:
         text = pattern.sub(replacement, text, count=1)
     if not _TYPE_RE.match(text):
-        raise ValueError(f"{type_text!r} is not a column type this collection recognises "
-                         "(integer, decimal, float/double, bit, date/time, char/varchar, binary, text/blob, json, enum/set)")
+        raise ValueError(
+            f"{type_text!r} is not a column type this collection recognises "
+            "(integer, decimal, float/double, bit, date/time, char/varchar, binary, text/blob, json, enum/set)"
+        )
     return text
 
 
@@ -107,7 +109,9 @@ def types_equal(wanted: str, current: str) -> bool:
     return normalise_type(wanted) == normalise_type(current)
 
 
-_DEFAULT_EXPRESSIONS = re.compile(r"^(?:current_timestamp|now|localtimestamp|localtime)(?:\(([0-6]?)\))?$", re.IGNORECASE)
+_DEFAULT_EXPRESSIONS = re.compile(
+    r"^(?:current_timestamp|now|localtimestamp|localtime)(?:\(([0-6]?)\))?$", re.IGNORECASE
+)
 
 
 def default_expression(value: Any) -> str | None:

@@ -40,8 +40,9 @@ class SingleStoreError(Exception):
     """A failure with a message fit for the user (no traceback, no secret)."""
 
 
-def build_ssl_context(mode: str, ca_cert: str | None = None, client_cert: str | None = None,
-                      client_key: str | None = None) -> ssl.SSLContext | None:
+def build_ssl_context(
+    mode: str, ca_cert: str | None = None, client_cert: str | None = None, client_key: str | None = None
+) -> ssl.SSLContext | None:
     """The TLS context for ``ssl_mode``; None for ``disabled`` and ``preferred``.
 
     An SSLContext (rather than PyMySQL's ``ssl=`` dict) is built because the dict cannot express
@@ -111,7 +112,10 @@ def connect_kwargs(params: Mapping[str, Any], database: str | None = None) -> di
 
 def describe_error(exc: BaseException, params: Mapping[str, Any]) -> str:
     """A one-line message for a driver error, naming the server but never a secret."""
-    where = params.get("login_unix_socket") or f"{params.get('login_host') or 'localhost'}:{params.get('login_port') or 3306}"
+    where = (
+        params.get("login_unix_socket")
+        or f"{params.get('login_host') or 'localhost'}:{params.get('login_port') or 3306}"
+    )
     code = exc.args[0] if getattr(exc, "args", None) and isinstance(exc.args[0], int) else None
     text = str(exc.args[1]) if code is not None and len(exc.args) > 1 else str(exc)
     if code == ER_ACCESS_DENIED:
@@ -184,7 +188,9 @@ class Connection:
         rows = self.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,))
         return any(row["SCHEMA_NAME"] == name for row in rows)  # exact: MariaDB's catalog compares case-insensitively
 
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]] | None, int]:
+    def execute(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]] | None, int]:
         """Run one statement; return (rows or None when it returns no result set, rowcount).
 
         With ``params`` None the text is sent as it is; otherwise it is a ``%`` format string.

@@ -27,12 +27,52 @@ from dataclasses import dataclass, field
 # https://docs.singlestore.com/db/v10/reference/sql-reference/security-management-commands/grant/ (10)
 # The order is the grammar's (SHOW GRANTS prints "SELECT, INSERT" in that order too).
 SINGLESTORE_PRIVILEGES: tuple[str, ...] = (
-    "ALL PRIVILEGES", "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "RELOAD", "PROCESS", "FILE READ",
-    "FILE WRITE", "INDEX", "ALTER", "SHOW METADATA", "GRANT OPTION", "SUPER", "SYSTEM_VARIABLES_ADMIN",
-    "CREATE TEMPORARY TABLES", "LOCK TABLES", "CREATE VIEW", "SHOW VIEW", "CREATE USER", "ALTER USER", "CLUSTER",
-    "ALTER VIEW", "DROP VIEW", "BACKUP", "CREATE DATABASE", "DROP DATABASE", "CREATE PIPELINE", "DROP PIPELINE",
-    "ALTER PIPELINE", "START PIPELINE", "SHOW PIPELINE", "EXECUTE", "CREATE ROUTINE", "ALTER ROUTINE", "SHOW ROUTINE",
-    "CREATE POOL", "DROP POOL", "CREATE LINK", "DROP LINK", "SHOW LINK", "OUTBOUND", "ALTER EVENT TRACE", "ALTER TRACE",
+    "ALL PRIVILEGES",
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "RELOAD",
+    "PROCESS",
+    "FILE READ",
+    "FILE WRITE",
+    "INDEX",
+    "ALTER",
+    "SHOW METADATA",
+    "GRANT OPTION",
+    "SUPER",
+    "SYSTEM_VARIABLES_ADMIN",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE USER",
+    "ALTER USER",
+    "CLUSTER",
+    "ALTER VIEW",
+    "DROP VIEW",
+    "BACKUP",
+    "CREATE DATABASE",
+    "DROP DATABASE",
+    "CREATE PIPELINE",
+    "DROP PIPELINE",
+    "ALTER PIPELINE",
+    "START PIPELINE",
+    "SHOW PIPELINE",
+    "EXECUTE",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "SHOW ROUTINE",
+    "CREATE POOL",
+    "DROP POOL",
+    "CREATE LINK",
+    "DROP LINK",
+    "SHOW LINK",
+    "OUTBOUND",
+    "ALTER EVENT TRACE",
+    "ALTER TRACE",
     "USAGE",
 )
 _BY_WORDS = sorted((tuple(p.split()) for p in SINGLESTORE_PRIVILEGES), key=len, reverse=True)
@@ -44,15 +84,15 @@ class GrantsReadError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str   # word | string ('...') | ident (`...`) | op
-    text: str   # words upper-cased; strings and identifiers unquoted
+    kind: str  # word | string ('...') | ident (`...`) | op
+    text: str  # words upper-cased; strings and identifiers unquoted
 
 
 @dataclass
 class GrantLine:
     privileges: list[str]
-    db: str | None                # None: *.* (or *)
-    table: str | None             # None: db.*
+    db: str | None  # None: *.* (or *)
+    table: str | None  # None: db.*
     user: str
     host: str
     grant_option: bool = False
@@ -221,8 +261,8 @@ def read_line(line: str) -> GrantLine:
 class AccountGrants:
     """What SHOW GRANTS says about one account, by level (``*.*``, ``db.*``, ``db.table``)."""
 
-    privileges: dict[str, set[str]]       # USAGE dropped; GRANT OPTION added for WITH GRANT OPTION
-    transferable: dict[str, set[str]]     # the TRANSFERABLE rows (privilege_transfer_mode = per_privilege)
+    privileges: dict[str, set[str]]  # USAGE dropped; GRANT OPTION added for WITH GRANT OPTION
+    transferable: dict[str, set[str]]  # the TRANSFERABLE rows (privilege_transfer_mode = per_privilege)
     require: list[str]
 
 
@@ -235,9 +275,13 @@ def read_show_grants(lines: list[str], user: str, host: str) -> AccountGrants:
         try:
             grant = read_line(line)
         except GrantsReadError as exc:
-            raise GrantsReadError(f"line {number} of SHOW GRANTS FOR '{user}'@'{host}' cannot be read ({exc}): {line!r}") from None
+            raise GrantsReadError(
+                f"line {number} of SHOW GRANTS FOR '{user}'@'{host}' cannot be read ({exc}): {line!r}"
+            ) from None
         if (grant.user, grant.host) != (user, host):
-            raise GrantsReadError(f"line {number} of SHOW GRANTS FOR '{user}'@'{host}' is for '{grant.user}'@'{grant.host}': {line!r}")
+            raise GrantsReadError(
+                f"line {number} of SHOW GRANTS FOR '{user}'@'{host}' is for '{grant.user}'@'{grant.host}': {line!r}"
+            )
         privs = privileges.setdefault(grant.level, set())
         privs.update(p for p in grant.privileges if p != "USAGE")
         if grant.grant_option:

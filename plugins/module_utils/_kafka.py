@@ -86,11 +86,15 @@ def validate_topic_name(name: object) -> str:
     if name in (".", ".."):
         raise KafkaModuleError(f"invalid topic name {name!r}: '.' and '..' are not allowed")
     if len(name) > TOPIC_NAME_MAX_LENGTH:
-        raise KafkaModuleError(f"invalid topic name {name[:40]!r}...: {len(name)} characters, at most {TOPIC_NAME_MAX_LENGTH} allowed")
+        raise KafkaModuleError(
+            f"invalid topic name {name[:40]!r}...: {len(name)} characters, at most {TOPIC_NAME_MAX_LENGTH} allowed"
+        )
     if not _TOPIC_NAME.match(name):
         bad = sorted({ch for ch in name if not _TOPIC_NAME.match(ch)})
-        raise KafkaModuleError(f"invalid topic name {name!r}: only ASCII letters, digits, '.', '_' and '-' are allowed "
-                               f"(found {', '.join(repr(ch) for ch in bad)})")
+        raise KafkaModuleError(
+            f"invalid topic name {name!r}: only ASCII letters, digits, '.', '_' and '-' are allowed "
+            f"(found {', '.join(repr(ch) for ch in bad)})"
+        )
     return name
 
 
@@ -104,7 +108,9 @@ def normalize_config(config: Mapping[str, Any] | None) -> dict[str, str]:
             out[key] = "true" if value else "false"
         elif isinstance(value, (int, float, str)):
             out[key] = str(value)
-        elif isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value):
+        elif isinstance(value, (list, tuple)) and all(
+            isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value
+        ):
             out[key] = ",".join(str(v) for v in value)
         else:
             kind = "null" if value is None else type(value).__name__
@@ -118,8 +124,10 @@ def config_changes(current: Mapping[str, str | None], desired: Mapping[str, str]
 
 
 def unknown_key_error(name: str, unknown: list[str], known: Any) -> str:
-    hints = [f"{key!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(key, list(known), 1)) else repr(key)
-             for key in unknown]
+    hints = [
+        f"{key!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(key, list(known), 1)) else repr(key)
+        for key in unknown
+    ]
     return f"unknown topic config key{'s' if len(unknown) > 1 else ''} for topic {name!r}: {', '.join(hints)}"
 
 
@@ -136,7 +144,9 @@ def build_admin_config(params: Mapping[str, Any]) -> dict[str, Any]:
         raise KafkaModuleError(f"bootstrap_servers: {', '.join(bad)} is not host:port")
     timeout = float(params.get("request_timeout") or 0)
     if timeout <= 0:
-        raise KafkaModuleError(f"request_timeout must be a positive number of seconds, got {params.get('request_timeout')}")
+        raise KafkaModuleError(
+            f"request_timeout must be a positive number of seconds, got {params.get('request_timeout')}"
+        )
     protocol = params.get("security_protocol") or "PLAINTEXT"
     config: dict[str, Any] = {
         "bootstrap.servers": ",".join(servers),
@@ -150,10 +160,20 @@ def build_admin_config(params: Mapping[str, Any]) -> dict[str, Any]:
         mechanism = params.get("sasl_mechanism") or "PLAIN"
         missing = [key for key in ("sasl_username", "sasl_password") if not params.get(key)]
         if missing:
-            raise KafkaModuleError(f"security_protocol {protocol} with sasl_mechanism {mechanism} needs {' and '.join(missing)}")
-        config.update({"sasl.mechanism": mechanism, "sasl.username": params["sasl_username"], "sasl.password": params["sasl_password"]})
+            raise KafkaModuleError(
+                f"security_protocol {protocol} with sasl_mechanism {mechanism} needs {' and '.join(missing)}"
+            )
+        config.update(
+            {
+                "sasl.mechanism": mechanism,
+                "sasl.username": params["sasl_username"],
+                "sasl.password": params["sasl_password"],
+            }
+        )
     elif given_sasl:
-        raise KafkaModuleError(f"{', '.join(given_sasl)} given but security_protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL")
+        raise KafkaModuleError(
+            f"{', '.join(given_sasl)} given but security_protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL"
+        )
     given_ssl = [key for key in _SSL_OPTIONS if params.get(key)]
     if protocol in ("SSL", "SASL_SSL"):
         for key in _SSL_FILES:
@@ -192,7 +212,9 @@ class KafkaAdmin:
         try:
             self.client = AdminClient(config)
         except KafkaException as exc:
-            raise KafkaModuleError(self._scrub(f"cannot set up the Kafka client for {self.servers}: {self.describe(exc)}")) from None
+            raise KafkaModuleError(
+                self._scrub(f"cannot set up the Kafka client for {self.servers}: {self.describe(exc)}")
+            ) from None
 
     # -- errors -----------------------------------------------------------------------
     def _on_error(self, err: Any) -> None:
@@ -217,8 +239,11 @@ class KafkaAdmin:
     def unreachable(self, detail: str) -> KafkaModuleError:
         self.client.poll(0)
         reason = f"; last client error: {self._errors[0]}" if self._errors else ""
-        return KafkaModuleError(self._scrub(
-            f"cannot reach Kafka at {self.servers} (security_protocol {self.protocol}) within {self.timeout:g} s: {detail}{reason}"))
+        return KafkaModuleError(
+            self._scrub(
+                f"cannot reach Kafka at {self.servers} (security_protocol {self.protocol}) within {self.timeout:g} s: {detail}{reason}"
+            )
+        )
 
     def request(self, what: str, method: Callable[..., Any], key: Any, *args: Any, **kwargs: Any) -> Any:
         """Call an AdminClient ``method`` (bounded by request_timeout) and wait for the future of ``key``.
@@ -248,14 +273,18 @@ class KafkaAdmin:
             if self.error_name(exc) == "UNKNOWN_TOPIC_OR_PART":
                 return None
             raise KafkaModuleError(self._scrub(f"describing topic {name!r} failed: {self.describe(exc)}")) from None
-        return {"partitions": len(desc.partitions),
-                "replication_factor": max((len(p.replicas) for p in desc.partitions), default=0),
-                "online": bool(desc.partitions) and all(p.leader is not None for p in desc.partitions)}
+        return {
+            "partitions": len(desc.partitions),
+            "replication_factor": max((len(p.replicas) for p in desc.partitions), default=0),
+            "online": bool(desc.partitions) and all(p.leader is not None for p in desc.partitions),
+        }
 
     def topic_configs(self, name: str) -> dict[str, str | None]:
         """Every config entry the broker reports for topic ``name`` (value None when sensitive)."""
         resource = ConfigResource(ResourceType.TOPIC, name)
-        entries = self.request(f"describing the configuration of topic {name!r}", self.client.describe_configs, resource, [resource])
+        entries = self.request(
+            f"describing the configuration of topic {name!r}", self.client.describe_configs, resource, [resource]
+        )
         return {key: entry.value for key, entry in entries.items()}
 
     def broker_defaults(self, broker_ids: list[int]) -> dict[str, int | None]:
@@ -274,24 +303,52 @@ class KafkaAdmin:
         return out
 
     # -- writes (each can be a dry run with validate_only) ------------------------------
-    def create_topic(self, name: str, partitions: int | None, replication_factor: int | None,
-                     config: Mapping[str, str], validate_only: bool = False) -> None:
+    def create_topic(
+        self,
+        name: str,
+        partitions: int | None,
+        replication_factor: int | None,
+        config: Mapping[str, str],
+        validate_only: bool = False,
+    ) -> None:
         topic = NewTopic(name, partitions or -1, replication_factor or -1, config=dict(config))
-        self.request(f"creating topic {name!r}", self.client.create_topics, name, [topic],
-                     validate_only=validate_only, operation_timeout=self.timeout)
+        self.request(
+            f"creating topic {name!r}",
+            self.client.create_topics,
+            name,
+            [topic],
+            validate_only=validate_only,
+            operation_timeout=self.timeout,
+        )
 
     def delete_topic(self, name: str) -> None:
-        self.request(f"deleting topic {name!r}", self.client.delete_topics, name, [name], operation_timeout=self.timeout)
+        self.request(
+            f"deleting topic {name!r}", self.client.delete_topics, name, [name], operation_timeout=self.timeout
+        )
 
     def create_partitions(self, name: str, total: int, validate_only: bool = False) -> None:
-        self.request(f"increasing the partitions of topic {name!r} to {total}", self.client.create_partitions, name,
-                     [NewPartitions(name, total)], validate_only=validate_only, operation_timeout=self.timeout)
+        self.request(
+            f"increasing the partitions of topic {name!r} to {total}",
+            self.client.create_partitions,
+            name,
+            [NewPartitions(name, total)],
+            validate_only=validate_only,
+            operation_timeout=self.timeout,
+        )
 
     def set_topic_configs(self, name: str, values: Mapping[str, str], validate_only: bool = False) -> None:
-        entries = [ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET) for key, value in sorted(values.items())]
+        entries = [
+            ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+            for key, value in sorted(values.items())
+        ]
         resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries)
-        self.request(f"changing the configuration of topic {name!r}", self.client.incremental_alter_configs, resource,
-                     [resource], validate_only=validate_only)
+        self.request(
+            f"changing the configuration of topic {name!r}",
+            self.client.incremental_alter_configs,
+            resource,
+            [resource],
+            validate_only=validate_only,
+        )
 
     def wait_for(self, what: str, done: Callable[[], bool], fail: bool = True) -> bool:
         """Poll ``done`` until true or request_timeout; on timeout raise (``fail``) or return False."""

@@ -42,8 +42,10 @@ def decode(cluster_id: str) -> bytes:
 
     The message never repeats the value: a file holding something else may hold anything.
     """
-    rule = (f"a Kafka cluster id is {CLUSTER_ID_LENGTH} base64url characters (A-Z, a-z, 0-9, '-', '_') "
-            "as kafka-storage.sh random-uuid prints it")
+    rule = (
+        f"a Kafka cluster id is {CLUSTER_ID_LENGTH} base64url characters (A-Z, a-z, 0-9, '-', '_') "
+        "as kafka-storage.sh random-uuid prints it"
+    )
     if not isinstance(cluster_id, str):
         raise ValueError(f"{rule}; got a {type(cluster_id).__name__}")
     if len(cluster_id) != CLUSTER_ID_LENGTH:

@@ -25,7 +25,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, MySQLError, Statement
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
+    ManagedObject,
+    ModuleError,
+    MySQLError,
+    Statement,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import describe_error
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
     broker_key,
@@ -41,7 +46,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
     parse_definition,
     scrub_text,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier, validate_identifier
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    quote_identifier,
+    validate_identifier,
+)
 
 
 class Pipeline(ManagedObject):
@@ -58,7 +66,9 @@ class Pipeline(ManagedObject):
         self.definition: dict[str, Any] | None = None  # the server's, parsed (read)
         self.desired: dict[str, Any] = {}  # our rendering, parsed (plan)
         self.cursors: list[dict[str, Any]] = []
-        self.table_columns: list[str] = []  # the target table's (plan), for a mapping derived from FORMAT JSON without a list
+        self.table_columns: list[
+            str
+        ] = []  # the target table's (plan), for a mapping derived from FORMAT JSON without a list
         self.steps: list[tuple[str, PipelineStatement]] = []
         self.result: dict[str, Any] = {}
         self.secrets = [str(v) for v in ((self.params.get("kafka") or {}).get("credentials") or {}).values()]
@@ -69,8 +79,11 @@ class Pipeline(ManagedObject):
         if not self.database_exists:
             return None
         self.conn.raw.select_db(self.database)
-        rows = self.conn.query("SELECT PIPELINE_NAME, STATE FROM information_schema.PIPELINES WHERE DATABASE_NAME = %s AND "
-                               "PIPELINE_NAME = %s", (self.database, self.name))
+        rows = self.conn.query(
+            "SELECT PIPELINE_NAME, STATE FROM information_schema.PIPELINES WHERE DATABASE_NAME = %s AND "
+            "PIPELINE_NAME = %s",
+            (self.database, self.name),
+        )
         rows = [r for r in rows if r["PIPELINE_NAME"] == self.name]
         if not rows:
             return None
@@ -83,17 +96,25 @@ class Pipeline(ManagedObject):
         return dict(public(self.definition), database=self.database, name=self.name, state=str(rows[0]["STATE"]))
 
     def read_cursors(self) -> list[dict[str, Any]]:
-        return self.conn.query("SELECT SOURCE_PARTITION_ID, EARLIEST_OFFSET, LATEST_OFFSET, CURSOR_OFFSET FROM "
-                               "information_schema.PIPELINES_CURSORS WHERE DATABASE_NAME = %s AND PIPELINE_NAME = %s",
-                               (self.database, self.name))
+        return self.conn.query(
+            "SELECT SOURCE_PARTITION_ID, EARLIEST_OFFSET, LATEST_OFFSET, CURSOR_OFFSET FROM "
+            "information_schema.PIPELINES_CURSORS WHERE DATABASE_NAME = %s AND PIPELINE_NAME = %s",
+            (self.database, self.name),
+        )
 
     def target_exists(self) -> bool:
         if self.params.get("procedure"):
-            rows = self.conn.query("SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s AND "
-                                   "ROUTINE_NAME = %s", (self.database, self.params["procedure"]))
+            rows = self.conn.query(
+                "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s AND "
+                "ROUTINE_NAME = %s",
+                (self.database, self.params["procedure"]),
+            )
             return any(r["n"] == self.params["procedure"] for r in rows)
-        rows = self.conn.query("SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND "
-                               "TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (self.database, self.params["table"]))
+        rows = self.conn.query(
+            "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND "
+            "TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+            (self.database, self.params["table"]),
+        )
         self.table_columns = [str(r["c"]) for r in rows if r["t"] == self.params["table"]]
         return bool(self.table_columns)
 
@@ -104,19 +125,25 @@ class Pipeline(ManagedObject):
         try:
             rows = self.read_cursors()
         except MySQLError as exc:
-            raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but "
-                              f"information_schema.PIPELINES_CURSORS cannot be read ({describe_error(exc, self.params)})") from None
+            raise ModuleError(
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but "
+                f"information_schema.PIPELINES_CURSORS cannot be read ({describe_error(exc, self.params)})"
+            ) from None
         unknown = sorted(str(r["SOURCE_PARTITION_ID"]) for r in rows if r["CURSOR_OFFSET"] is None)
         if unknown:
-            raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but the cursor of "
-                              f"partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS (try again once "
-                              "the running batch is over)")
+            raise ModuleError(
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but the cursor of "
+                f"partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS (try again once "
+                "the running batch is over)"
+            )
         return {str(r["SOURCE_PARTITION_ID"]): int(r["CURSOR_OFFSET"]) for r in rows}
 
     def offsets_statement(self, offsets: dict[str, int]) -> PipelineStatement:
         ordered = dict(sorted(offsets.items(), key=lambda kv: (len(kv[0]), kv[0])))
-        return PipelineStatement(f"ALTER PIPELINE {self.qname} SET OFFSETS %(offsets)s",
-                                 {"offsets": json.dumps(ordered, separators=(",", ":"))})
+        return PipelineStatement(
+            f"ALTER PIPELINE {self.qname} SET OFFSETS %(offsets)s",
+            {"offsets": json.dumps(ordered, separators=(",", ":"))},
+        )
 
     # -- plan ------------------------------------------------------------------------------------
     def stmt(self, sql: str) -> PipelineStatement:
@@ -130,13 +157,21 @@ class Pipeline(ManagedObject):
                 self.steps.append(("config", self.stmt("DROP PIPELINE {p}")))
             return [stmt for _kind, stmt in self.steps]
         where = f"pipeline {self.database}.{self.name}"
-        for key, low in (("batch_interval", 0), ("max_partitions_per_batch", 1), ("max_offsets_per_batch_partition", 1),
-                         ("test_limit", 1), ("foreground_batches", 1)):
+        for key, low in (
+            ("batch_interval", 0),
+            ("max_partitions_per_batch", 1),
+            ("max_offsets_per_batch_partition", 1),
+            ("test_limit", 1),
+            ("foreground_batches", 1),
+        ):
             if p[key] is not None and p[key] < low:
                 raise ModuleError(f"{key} must be at least {low}, got {p[key]}")
         if not self.database_exists or not self.target_exists():  # read() looked the database up
-            what = f"database {self.database!r}" if not self.database_exists else \
-                f"target {'procedure' if p.get('procedure') else 'table'} {self.database}.{p.get('procedure') or p['table']}"
+            what = (
+                f"database {self.database!r}"
+                if not self.database_exists
+                else f"target {'procedure' if p.get('procedure') else 'table'} {self.database}.{p.get('procedure') or p['table']}"
+            )
             if not self.module.check_mode:
                 raise ModuleError(f"{what} does not exist; create it before {where} (nothing was changed)")
             self.module.warn(f"{what} does not exist yet: the real run fails unless an earlier task creates it")
@@ -146,7 +181,12 @@ class Pipeline(ManagedObject):
         if p["test"]:
             actions.append(("test", self.stmt(f"TEST PIPELINE {{p}} LIMIT {int(p['test_limit'])}")))
         if p["foreground_batches"]:
-            actions.append(("foreground", self.stmt(f"START PIPELINE {{p}} FOREGROUND LIMIT {int(p['foreground_batches'])} BATCHES")))
+            actions.append(
+                (
+                    "foreground",
+                    self.stmt(f"START PIPELINE {{p}} FOREGROUND LIMIT {int(p['foreground_batches'])} BATCHES"),
+                )
+            )
         stopped_here = running and bool(config or actions or p["state"] == "stopped")
         if stopped_here:
             self.steps.append(("state", self.stmt("STOP PIPELINE {p}")))
@@ -170,10 +210,14 @@ class Pipeline(ManagedObject):
             return steps
         current = self.definition
         if not current["endpoint_readable"]:
-            raise ModuleError(f"cannot read the Kafka endpoint of {where} from SHOW CREATE PIPELINE (it hides URLs and credentials "
-                              "from users without SUPER); compare it as a user with SUPER. Nothing was changed")
+            raise ModuleError(
+                f"cannot read the Kafka endpoint of {where} from SHOW CREATE PIPELINE (it hides URLs and credentials "
+                "from users without SUPER); compare it as a user with SUPER. Nothing was changed"
+            )
         carried = {k: current[k] for k in CARRIED}
-        carried.update(stop_on_error=current["stop_on_error"], aggregator=current["aggregator"], other_raw=current["other_raw"])
+        carried.update(
+            stop_on_error=current["stop_on_error"], aggregator=current["aggregator"], other_raw=current["other_raw"]
+        )
         replace = desired_statement(p, carried, True, has_credentials)
         self.desired = parse_definition(replace.canonical())
         steps: list[tuple[str, PipelineStatement]] = []
@@ -186,12 +230,17 @@ class Pipeline(ManagedObject):
         differs = signature(self.desired, self.table_columns) != signature(current, self.table_columns)
         if differs or resend_by_replace:
             if current["has_credentials"] and not has_credentials:
-                raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has credentials "
-                                  "that cannot be read back; give kafka.credentials so they are kept. Nothing was changed")
+                raise ModuleError(
+                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has credentials "
+                    "that cannot be read back; give kafka.credentials so they are kept. Nothing was changed"
+                )
             if current["other_tail"]:
-                raise ModuleError(f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has clauses after "
-                                  "INTO this module cannot carry over: " + "; ".join(scrub_text(c) for c in current["other_tail"])
-                                  + ". Nothing was changed")
+                raise ModuleError(
+                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has clauses after "
+                    "INTO this module cannot carry over: "
+                    + "; ".join(scrub_text(c) for c in current["other_tail"])
+                    + ". Nothing was changed"
+                )
             steps.append(("replace", replace))
             if not p["reset_offsets"]:
                 steps += self.offsets_after_replace(current, where)
@@ -201,10 +250,16 @@ class Pipeline(ManagedObject):
                 if p[key] is not None and p[key] != current[key]:
                     steps.append(("config", self.stmt(f"ALTER PIPELINE {{p}} SET {keyword} {int(p[key])}")))
             if p["stop_on_error"] is not None and p["stop_on_error"] != current["stop_on_error"]:
-                steps.append(("config", self.stmt(f"ALTER PIPELINE {{p}} STOP_ON_ERROR {'ON' if p['stop_on_error'] else 'OFF'}")))
+                steps.append(
+                    ("config", self.stmt(f"ALTER PIPELINE {{p}} STOP_ON_ERROR {'ON' if p['stop_on_error'] else 'OFF'}"))
+                )
             if resend:
-                alter = PipelineStatement(f"ALTER PIPELINE {self.qname} SET CREDENTIALS %(credentials)s",
-                                          {"credentials": replace.params["credentials"]}, ("credentials",), replace.hidden)
+                alter = PipelineStatement(
+                    f"ALTER PIPELINE {self.qname} SET CREDENTIALS %(credentials)s",
+                    {"credentials": replace.params["credentials"]},
+                    ("credentials",),
+                    replace.hidden,
+                )
                 steps.append(("credentials", alter))
                 self.desired["has_credentials"] = True
         if p["reset_offsets"]:
@@ -213,8 +268,10 @@ class Pipeline(ManagedObject):
 
     def offsets_after_replace(self, current: dict[str, Any], where: str) -> list[tuple[str, PipelineStatement]]:
         """Where the replaced pipeline starts: the same cursors for the same source, ``start_from`` for another one."""
-        same_source = (sorted(broker_key(b) for b in current["brokers"]) == sorted(broker_key(b) for b in self.desired["brokers"])
-                       and current["topic"] == self.desired["topic"])
+        same_source = (
+            sorted(broker_key(b) for b in current["brokers"]) == sorted(broker_key(b) for b in self.desired["brokers"])
+            and current["topic"] == self.desired["topic"]
+        )
         if not same_source:
             return [("offsets", self.stmt(f"ALTER PIPELINE {{p}} SET OFFSETS {self.params['start_from'].upper()}"))]
         try:
@@ -231,11 +288,17 @@ class Pipeline(ManagedObject):
         a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a cursor already there
         loads nothing again."""
         self.cursors = self.read_cursors()
-        unknown = [str(c["SOURCE_PARTITION_ID"]) for c in self.cursors if c["CURSOR_OFFSET"] is None or c["EARLIEST_OFFSET"] is None]
+        unknown = [
+            str(c["SOURCE_PARTITION_ID"])
+            for c in self.cursors
+            if c["CURSOR_OFFSET"] is None or c["EARLIEST_OFFSET"] is None
+        ]
         if unknown:
-            self.module.warn(f"{where}: the offsets of partition(s) {', '.join(sorted(unknown))} are NULL in "
-                             "information_schema.PIPELINES_CURSORS (a batch is running, or extraction failed); reset_offsets "
-                             "sets them to the earliest offsets anyway (a partition already there loads nothing again)")
+            self.module.warn(
+                f"{where}: the offsets of partition(s) {', '.join(sorted(unknown))} are NULL in "
+                "information_schema.PIPELINES_CURSORS (a batch is running, or extraction failed); reset_offsets "
+                "sets them to the earliest offsets anyway (a partition already there loads nothing again)"
+            )
         if unknown or replaced or any(int(c["CURSOR_OFFSET"]) != int(c["EARLIEST_OFFSET"]) for c in self.cursors):
             return [("offsets", self.stmt("ALTER PIPELINE {p} SET OFFSETS EARLIEST"))]
         return []
@@ -261,14 +324,19 @@ class Pipeline(ManagedObject):
                 # Read the cursors again now that the pipeline is stopped (a running one moved on since the plan).
                 carry = next(j for j, (k, _s) in enumerate(self.steps) if k == "carry")
                 try:
-                    self.steps[carry] = ("carry", self.offsets_statement(self.carried_offsets(f"pipeline {self.database}.{self.name}")))
+                    self.steps[carry] = (
+                        "carry",
+                        self.offsets_statement(self.carried_offsets(f"pipeline {self.database}.{self.name}")),
+                    )
                 except ModuleError as exc:
                     raise ModuleError(f"{exc.msg}{self.progress()}{self.restart(stopped)}") from None
             try:
                 rows, count = self.conn.execute(stmt.sql, stmt.params)
             except MySQLError as exc:
                 message = scrub_text(describe_error(exc, self.params), stmt.secret_values() + self.secrets)
-                raise ModuleError(f"{message} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}") from None
+                raise ModuleError(
+                    f"{message} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}"
+                ) from None
             self.executed.append(stmt.display())
             stopped = stopped or stmt.sql.startswith("STOP PIPELINE")
             if kind == "test":
@@ -295,12 +363,16 @@ class Pipeline(ManagedObject):
         if plan and not self.module.check_mode:
             self.apply(plan)
             after = self.read()
-            changed = (self.public_state(before) != self.public_state(after) or bool(kinds & {"offsets", "credentials", "replace"})
-                       or self.result.get("rows_loaded", 0) > 0)
+            changed = (
+                self.public_state(before) != self.public_state(after)
+                or bool(kinds & {"offsets", "credentials", "replace"})
+                or self.result.get("rows_loaded", 0) > 0
+            )
         else:
             after = self.predict(before) if plan else before
-            changed = (bool(kinds & {"config", "offsets", "credentials", "replace"})
-                       or (before or {}).get("state") != (after or {}).get("state"))
+            changed = bool(kinds & {"config", "offsets", "credentials", "replace"}) or (before or {}).get("state") != (
+                after or {}
+            ).get("state")
             if kinds & {"test", "foreground"}:
                 self.module.warn("TEST / FOREGROUND statements are planned but not run in check mode")
         queries = [stmt.display() for _kind, stmt in self.steps]  # as run (carried offsets read again after a stop)

@@ -45,36 +45,69 @@ def pipelines_info(conn: Any, database: str | None = None, batches: int = 10, er
     batch_rows = rows("PIPELINES_BATCHES_SUMMARY", "BATCH_ID DESC")
     error_rows = rows("PIPELINES_ERRORS", "ERROR_UNIX_TIMESTAMP DESC")
     result = []
-    for row in conn.query(f"SELECT * FROM information_schema.PIPELINES {where} ORDER BY DATABASE_NAME, PIPELINE_NAME", args):
+    for row in conn.query(
+        f"SELECT * FROM information_schema.PIPELINES {where} ORDER BY DATABASE_NAME, PIPELINE_NAME", args
+    ):
         key = (row["DATABASE_NAME"], row["PIPELINE_NAME"])
         partitions = []
-        for cur in sorted(cursors.get(key, []), key=lambda c: (len(str(c["SOURCE_PARTITION_ID"])), str(c["SOURCE_PARTITION_ID"]))):
+        for cur in sorted(
+            cursors.get(key, []), key=lambda c: (len(str(c["SOURCE_PARTITION_ID"])), str(c["SOURCE_PARTITION_ID"]))
+        ):
             latest, cursor = _number(cur.get("LATEST_OFFSET")), _number(cur.get("CURSOR_OFFSET"))
-            partitions.append({"partition": str(cur["SOURCE_PARTITION_ID"]), "earliest_offset": _number(cur.get("EARLIEST_OFFSET")),
-                               "latest_offset": latest, "cursor_offset": cursor,
-                               "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
-                               "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP"))})
+            partitions.append(
+                {
+                    "partition": str(cur["SOURCE_PARTITION_ID"]),
+                    "earliest_offset": _number(cur.get("EARLIEST_OFFSET")),
+                    "latest_offset": latest,
+                    "cursor_offset": cursor,
+                    "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
+                    "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP")),
+                }
+            )
         definition, definition_error = None, None
         try:
-            text = conn.query(f"SHOW CREATE PIPELINE {quote_identifier(key[0]).replace('%%', '%')}."
-                              f"{quote_identifier(key[1]).replace('%%', '%')}")[0]
+            text = conn.query(
+                f"SHOW CREATE PIPELINE {quote_identifier(key[0]).replace('%%', '%')}."
+                f"{quote_identifier(key[1]).replace('%%', '%')}"
+            )[0]
             definition = public(parse_definition(text.get("Create Pipeline") or list(text.values())[1]))
         except (MySQLError, DefinitionError, IndexError) as exc:
             definition_error = scrub_text(str(exc) or type(exc).__name__)
-        result.append({
-            "database": key[0], "name": key[1], "id": _number(row.get("PIPELINE_ID")), "state": row.get("STATE"),
-            "config_json": scrub_config(row.get("CONFIG_JSON")), "definition": definition, "definition_error": definition_error,
-            "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
-            "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
-            "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
-            "partitions": partitions,
-            # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data extraction is
-            # still in progress or failed" (PIPELINES_CURSORS,
-            # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
-            "lag": sum(p["lag"] for p in partitions) if partitions and all(p["lag"] is not None for p in partitions) else None,
-            "batches": [{k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v)) for k, v in b.items()
-                         if k not in ("DATABASE_NAME", "PIPELINE_NAME")} for b in batch_rows.get(key, [])[:batches]],
-            "errors": [{k.lower(): scrub_text(_number(v)) for k, v in e.items() if k not in ("DATABASE_NAME", "PIPELINE_NAME")}
-                       for e in error_rows.get(key, [])[:errors]],
-        })
+        result.append(
+            {
+                "database": key[0],
+                "name": key[1],
+                "id": _number(row.get("PIPELINE_ID")),
+                "state": row.get("STATE"),
+                "config_json": scrub_config(row.get("CONFIG_JSON")),
+                "definition": definition,
+                "definition_error": definition_error,
+                "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
+                "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
+                "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
+                "partitions": partitions,
+                # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data extraction is
+                # still in progress or failed" (PIPELINES_CURSORS,
+                # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
+                "lag": sum(p["lag"] for p in partitions)
+                if partitions and all(p["lag"] is not None for p in partitions)
+                else None,
+                "batches": [
+                    {
+                        k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v))
+                        for k, v in b.items()
+                        if k not in ("DATABASE_NAME", "PIPELINE_NAME")
+                    }
+                    for b in batch_rows.get(key, [])[:batches]
+                ],
+                "errors": [
+                    {
+                        k.lower(): scrub_text(_number(v))
+                        for k, v in e.items()
+                        if k not in ("DATABASE_NAME", "PIPELINE_NAME")
+                    }
+                    for e in error_rows.get(key, [])[:errors]
+                ],
+            }
+        )
     return result

@@ -21,8 +21,13 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
 
 ON_DUPLICATE_CLAUSE = {"skip": "SKIP DUPLICATE KEY ERRORS", "replace": "REPLACE", "ignore": "IGNORE"}
-CSV_DEFAULTS = {"fields_terminated_by": "\t", "enclosed_by": "", "escaped_by": "\\", "lines_terminated_by": "\n",
-                "lines_starting_by": ""}
+CSV_DEFAULTS = {
+    "fields_terminated_by": "\t",
+    "enclosed_by": "",
+    "escaped_by": "\\",
+    "lines_terminated_by": "\n",
+    "lines_starting_by": "",
+}
 DEFAULT_KAFKA_PORT = 9092
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _BROKER = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
@@ -54,8 +59,9 @@ def derived_mapping(d: dict[str, Any], table_columns: list[str] | None) -> bool:
     if not d["mapping"] or not table_columns or d["format"] != "json":
         return False
     targets = [m["column"].lower() for m in d["mapping"]]
-    return (all(m["column"].lower() == m["path"].lower() and not m["column"].startswith("@") for m in d["mapping"])
-            and sorted(targets) == sorted(c.lower() for c in table_columns))
+    return all(
+        m["column"].lower() == m["path"].lower() and not m["column"].startswith("@") for m in d["mapping"]
+    ) and sorted(targets) == sorted(c.lower() for c in table_columns)
 
 
 def signature(d: dict[str, Any], table_columns: list[str] | None = None) -> dict[str, Any]:
@@ -66,11 +72,19 @@ def signature(d: dict[str, Any], table_columns: list[str] | None = None) -> dict
     csv = dict(CSV_DEFAULTS, **d["csv"]) if d["format"] == "csv" else {}
     mapping = [] if derived_mapping(d, table_columns) else d["mapping"]
     return {
-        "aggregator": d["aggregator"], "source": d["source"], "brokers": sorted(broker_key(b) for b in d["brokers"]),
-        "topic": d["topic"], "config": d["config"] or {}, "errors": d["errors"], "target": [d["target_kind"], d["target"]],
-        "format": d["format"], "csv": csv, "columns": [c.lower() for c in d["columns"]],
+        "aggregator": d["aggregator"],
+        "source": d["source"],
+        "brokers": sorted(broker_key(b) for b in d["brokers"]),
+        "topic": d["topic"],
+        "config": d["config"] or {},
+        "errors": d["errors"],
+        "target": [d["target_kind"], d["target"]],
+        "format": d["format"],
+        "csv": csv,
+        "columns": [c.lower() for c in d["columns"]],
         "mapping": [[m["column"].lower(), m["path"], m.get("_default")] for m in mapping],
-        "set": [[c.lower(), n] for c, _shown, n in d["set"]], "where": d["where"][1] if d["where"] else None,
+        "set": [[c.lower(), n] for c, _shown, n in d["set"]],
+        "where": d["where"][1] if d["where"] else None,
         "odku": [[c.lower(), n] for c, _shown, n in d["odku"]],
     }  # d["defaults"] (clauses printed with their default values) and unmanaged clauses are not compared
 
@@ -78,15 +92,21 @@ def signature(d: dict[str, Any], table_columns: list[str] | None = None) -> dict
 def public(d: dict[str, Any]) -> dict[str, Any]:
     """The definition as the module returns it (no credentials, expressions as the server shows them)."""
     out: dict[str, Any] = {
-        "brokers": [broker_key(b) for b in d["brokers"]], "topic": d["topic"], "config": scrub_config(d["config"]) if d["config"] else None,
-        "has_credentials": d["has_credentials"], "format": d["format"], "on_duplicate": on_duplicate_of(d),
-        "on_duplicate_update": {c: e for c, e, _norm in d["odku"]} or None, "set": {c: e for c, e, _norm in d["set"]} or None,
+        "brokers": [broker_key(b) for b in d["brokers"]],
+        "topic": d["topic"],
+        "config": scrub_config(d["config"]) if d["config"] else None,
+        "has_credentials": d["has_credentials"],
+        "format": d["format"],
+        "on_duplicate": on_duplicate_of(d),
+        "on_duplicate_update": {c: e for c, e, _norm in d["odku"]} or None,
+        "set": {c: e for c, e, _norm in d["set"]} or None,
         "where": d["where"][0] if d["where"] else None,
         "mapping": [{k: v for k, v in m.items() if not k.startswith("_")} for m in d["mapping"]] or None,
         "csv": dict(CSV_DEFAULTS, **d["csv"], columns=d["columns"] or None) if d["format"] == "csv" else None,
         "table": d["target"] if d["target_kind"] == "table" else None,
         "procedure": d["target"] if d["target_kind"] == "procedure" else None,
-        "stop_on_error": d["stop_on_error"], "unmanaged_clauses": d["other"] + d["other_tail"],
+        "stop_on_error": d["stop_on_error"],
+        "unmanaged_clauses": d["other"] + d["other_tail"],
     }
     out.update({key: d[key] for key in CARRIED})
     return out
@@ -125,7 +145,9 @@ def _path(path: Any) -> str:
     return "::".join(quote_identifier(s, "JSON path key") for s in segments)
 
 
-def desired_statement(params: dict[str, Any], carried: dict[str, Any], or_replace: bool, credentials: bool) -> PipelineStatement:
+def desired_statement(
+    params: dict[str, Any], carried: dict[str, Any], or_replace: bool, credentials: bool
+) -> PipelineStatement:
     """CREATE [OR REPLACE] PIPELINE for the task (one clause per line, as SHOW CREATE PIPELINE prints it)."""
     kafka = params["kafka"] or {}
     brokers, topic = kafka.get("brokers") or [], kafka.get("topic")
@@ -138,8 +160,10 @@ def desired_statement(params: dict[str, Any], carried: dict[str, Any], or_replac
         raise ModuleError(f"kafka.topic {topic!r} is not a valid Kafka topic name (letters, digits, '.', '_', '-')")
     values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + "/" + topic}
     aggregator = "AGGREGATOR " if carried.get("aggregator") else ""  # not managed: kept as the server has it
-    lines = [f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {quote_identifier(params['name'], 'pipeline name')}",
-             "AS LOAD DATA KAFKA %(endpoint)s"]
+    lines = [
+        f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {quote_identifier(params['name'], 'pipeline name')}",
+        "AS LOAD DATA KAFKA %(endpoint)s",
+    ]
     if kafka.get("config"):
         values["config"] = json.dumps(kafka["config"], sort_keys=True)
         lines.append("CONFIG %(config)s")
@@ -168,16 +192,24 @@ def desired_statement(params: dict[str, Any], carried: dict[str, Any], or_replac
         lines.append(f"INTO TABLE {quote_identifier(params['table'], 'table name')}")
     lines.extend(_format_lines(params, values))
     if params.get("set"):
-        lines.append("SET " + ",\n".join(f"{_target_name(c, 'set column')} = {_expression(e, f'set[{c}]')}"
-                                         for c, e in params["set"].items()))
+        lines.append(
+            "SET "
+            + ",\n".join(
+                f"{_target_name(c, 'set column')} = {_expression(e, f'set[{c}]')}" for c, e in params["set"].items()
+            )
+        )
     if params.get("where") is not None:
         lines.append("WHERE " + _expression(params["where"], "where"))
     if on_duplicate == "update":
         if not params.get("on_duplicate_update"):
             raise ModuleError("on_duplicate=update needs on_duplicate_update (column: expression)")
-        lines.append("ON DUPLICATE KEY UPDATE " + ",\n".join(
-            f"{quote_identifier(c, 'on_duplicate_update column')} = {_expression(e, f'on_duplicate_update[{c}]')}"
-            for c, e in params["on_duplicate_update"].items()))
+        lines.append(
+            "ON DUPLICATE KEY UPDATE "
+            + ",\n".join(
+                f"{quote_identifier(c, 'on_duplicate_update column')} = {_expression(e, f'on_duplicate_update[{c}]')}"
+                for c, e in params["on_duplicate_update"].items()
+            )
+        )
     elif params.get("on_duplicate_update"):
         raise ModuleError("on_duplicate_update is only used with on_duplicate=update")
     return PipelineStatement("\n".join(lines), values, secrets=("credentials",) if credentials else (), hidden=hidden)
@@ -205,7 +237,11 @@ def _format_lines(params: dict[str, Any], values: dict[str, Any]) -> list[str]:
         raise ModuleError("mapping is for format=json; use csv.columns with format=csv")
     csv = params.get("csv") or {}
     fields = []
-    for key, words in (("fields_terminated_by", "TERMINATED BY"), ("enclosed_by", "ENCLOSED BY"), ("escaped_by", "ESCAPED BY")):
+    for key, words in (
+        ("fields_terminated_by", "TERMINATED BY"),
+        ("enclosed_by", "ENCLOSED BY"),
+        ("escaped_by", "ESCAPED BY"),
+    ):
         if csv.get(key) is not None:
             values[key] = csv[key]
             fields.append(f"{words} %({key})s")
@@ -224,11 +260,22 @@ def _format_lines(params: dict[str, Any], values: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------------------------------------------
 def argument_spec() -> dict[str, Any]:
     """The module's own options (connection options are added by run_module)."""
-    mapping = dict(column=dict(type="str", required=True), path=dict(type="str", required=True), default=dict(type="raw"))
-    csv = dict(fields_terminated_by=dict(type="str"), enclosed_by=dict(type="str"), escaped_by=dict(type="str"),
-               lines_terminated_by=dict(type="str"), columns=dict(type="list", elements="str"))
-    kafka = dict(brokers=dict(type="list", elements="str", required=True), topic=dict(type="str", required=True),
-                 config=dict(type="dict"), credentials=dict(type="dict", no_log=True))
+    mapping = dict(
+        column=dict(type="str", required=True), path=dict(type="str", required=True), default=dict(type="raw")
+    )
+    csv = dict(
+        fields_terminated_by=dict(type="str"),
+        enclosed_by=dict(type="str"),
+        escaped_by=dict(type="str"),
+        lines_terminated_by=dict(type="str"),
+        columns=dict(type="list", elements="str"),
+    )
+    kafka = dict(
+        brokers=dict(type="list", elements="str", required=True),
+        topic=dict(type="str", required=True),
+        config=dict(type="dict"),
+        credentials=dict(type="dict", no_log=True),
+    )
     return dict(
         database=dict(type="str", required=True, aliases=["db"]),
         name=dict(type="str", required=True),
@@ -258,6 +305,9 @@ def argument_spec() -> dict[str, Any]:
 
 MODULE_KWARGS = dict(
     mutually_exclusive=[("table", "procedure")],
-    required_if=[(state, value, ("kafka",)) for state, value in (("state", "present"), ("state", "started"), ("state", "stopped"))]
+    required_if=[
+        (state, value, ("kafka",))
+        for state, value in (("state", "present"), ("state", "started"), ("state", "stopped"))
+    ]
     + [("state", s, ("table", "procedure"), True) for s in ("present", "started", "stopped")],
 )

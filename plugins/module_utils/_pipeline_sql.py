@@ -71,8 +71,14 @@ def scrub_config(value: Any) -> Any:
             return scrub_text(value)
         return scrub_config(parsed) if isinstance(parsed, (dict, list)) else value
     if isinstance(value, dict):
-        return {k: (SECRET_PLACEHOLDER if k.lower() == "credentials" or re.fullmatch(_SECRET_KEY, k, re.IGNORECASE) and value[k]
-                    else scrub_config(v)) for k, v in value.items()}
+        return {
+            k: (
+                SECRET_PLACEHOLDER
+                if k.lower() == "credentials" or re.fullmatch(_SECRET_KEY, k, re.IGNORECASE) and value[k]
+                else scrub_config(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [scrub_config(v) for v in value]
     return value
@@ -83,7 +89,9 @@ class PipelineStatement(Statement):
 
     __slots__ = ("hidden",)
 
-    def __init__(self, sql: str, params: dict[str, Any] | None = None, secrets: Iterable[str] = (), hidden: Iterable[str] = ()) -> None:
+    def __init__(
+        self, sql: str, params: dict[str, Any] | None = None, secrets: Iterable[str] = (), hidden: Iterable[str] = ()
+    ) -> None:
         super().__init__(sql, params if params is not None else {}, secrets)
         self.hidden = [str(v) for v in hidden if v not in (None, "")]
 
@@ -93,7 +101,9 @@ class PipelineStatement(Statement):
 
     def canonical(self) -> str:
         """The statement with literal values, credentials shown as a placeholder string."""
-        shown = {key: ("'<hidden>'" if key in self.secrets else _literal(value)) for key, value in dict(self.params).items()}
+        shown = {
+            key: ("'<hidden>'" if key in self.secrets else _literal(value)) for key, value in dict(self.params).items()
+        }
         return self.sql % shown
 
 
@@ -108,7 +118,8 @@ class Token(NamedTuple):
     end: int
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<str>'(?:[^'\\]|\\.|'')*')
   | (?P<dstr>"(?:[^"\\]|\\.|"")*")
@@ -118,7 +129,9 @@ _TOKEN = re.compile(r"""
   | (?P<word>[A-Za-z0-9_$]+)
   | (?P<op><-|::|<=>|<=|>=|<>|!=|:=|\|\||&&)
   | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "Z": "\x1a", "b": "\b"}
 
 
@@ -129,7 +142,7 @@ def _unescape(body: str, quote: str) -> str:
         if ch == "\\" and i + 1 < len(body):
             out.append(_ESCAPES.get(body[i + 1], body[i + 1]))
             i += 2
-        elif ch == quote and body[i + 1:i + 2] == quote:
+        elif ch == quote and body[i + 1 : i + 2] == quote:
             out.append(quote)
             i += 2
         else:
@@ -174,11 +187,35 @@ class DefinitionError(Exception):
 
 class _Parser:
     # Clause keywords before INTO (anything else there is kept as an unmanaged clause).
-    PRE = ("CONFIG", "CREDENTIALS", "BATCH_INTERVAL", "MAX_PARTITIONS_PER_BATCH", "MAX_RETRIES_PER_BATCH_PARTITION",
-           "MAX_OFFSETS_PER_BATCH_PARTITION", "STOP_ON_ERROR", "SKIP", "IGNORE", "REPLACE", "INTO", "RESOURCE", "ENABLE",
-           "DISABLE", "WITH", "RETRY_OPTIONS")
-    TAIL = (("SET",), ("WHERE",), ("ON", "DUPLICATE", "KEY", "UPDATE"), ("NULL", "DEFINED", "BY"), ("FIELDS",), ("COLUMNS",),
-            ("LINES",), ("FORMAT",), ("IGNORE",))
+    PRE = (
+        "CONFIG",
+        "CREDENTIALS",
+        "BATCH_INTERVAL",
+        "MAX_PARTITIONS_PER_BATCH",
+        "MAX_RETRIES_PER_BATCH_PARTITION",
+        "MAX_OFFSETS_PER_BATCH_PARTITION",
+        "STOP_ON_ERROR",
+        "SKIP",
+        "IGNORE",
+        "REPLACE",
+        "INTO",
+        "RESOURCE",
+        "ENABLE",
+        "DISABLE",
+        "WITH",
+        "RETRY_OPTIONS",
+    )
+    TAIL = (
+        ("SET",),
+        ("WHERE",),
+        ("ON", "DUPLICATE", "KEY", "UPDATE"),
+        ("NULL", "DEFINED", "BY"),
+        ("FIELDS",),
+        ("COLUMNS",),
+        ("LINES",),
+        ("FORMAT",),
+        ("IGNORE",),
+    )
     # What may follow SET / WHERE / ON DUPLICATE KEY UPDATE (their expressions may hold FORMAT(), IGNORE ...).
     EXPR = (("SET",), ("WHERE",), ("ON", "DUPLICATE", "KEY", "UPDATE"), ("NULL", "DEFINED", "BY"))
 
@@ -209,7 +246,7 @@ class _Parser:
 
     def near(self) -> str:
         tok = self.peek()
-        return self.text[tok.start:tok.start + 30] if tok else "<end>"
+        return self.text[tok.start : tok.start + 30] if tok else "<end>"
 
     def take(self) -> Token:
         tok = self.peek()
@@ -248,7 +285,7 @@ class _Parser:
             depth += 1 if text == "(" else -1 if text == ")" else 0
             self.i += 1
             if depth == 0:
-                return self.toks[start + 1:self.i - 1]
+                return self.toks[start + 1 : self.i - 1]
         raise DefinitionError("unbalanced parentheses")
 
     def until(self, stops: Iterable[tuple[str, ...]]) -> list[Token]:
@@ -259,10 +296,10 @@ class _Parser:
                 break
             depth += 1 if tok.text == "(" else -1 if tok.text == ")" else 0
             self.i += 1
-        return self.toks[start:self.i]
+        return self.toks[start : self.i]
 
     def display(self, tokens: list[Token]) -> str:
-        return re.sub(r"\s+", " ", self.text[tokens[0].start:tokens[-1].end]).strip() if tokens else ""
+        return re.sub(r"\s+", " ", self.text[tokens[0].start : tokens[-1].end]).strip() if tokens else ""
 
 
 def _split(tokens: list[Token], sep: str = ",") -> list[list[Token]]:
@@ -296,7 +333,7 @@ def _pairs(p: _Parser, tokens: list[Token], qualifiers: list[str]) -> list[tuple
             raise DefinitionError(f"expected 'column = expression' in {p.display(part)!r}")
         column, qualifier = _target(p, part[:eq], "'column = expression'")
         qualifiers += [qualifier] if qualifier is not None else []
-        out.append((column, p.display(part[eq + 1:]), norm(part[eq + 1:])))
+        out.append((column, p.display(part[eq + 1 :]), norm(part[eq + 1 :])))
     return out
 
 
@@ -308,13 +345,13 @@ def _mapping(p: _Parser, tokens: list[Token], qualifiers: list[str]) -> list[dic
             raise DefinitionError(f"expected 'column <- path' in {p.display(part)!r}")
         column, qualifier = _target(p, part[:arrow], "'column <- path'")
         qualifiers += [qualifier] if qualifier is not None else []
-        rest = part[arrow + 1:]
+        rest = part[arrow + 1 :]
         cut = next((k for k, t in enumerate(rest) if t.kind == "word" and t.value.upper() == "DEFAULT"), len(rest))
         segments = [t.value for t in rest[:cut] if t.text != "::"]
         if len(segments) > 1 and segments[0] == "%":
             segments = segments[1:]
         entry: dict[str, Any] = {"column": column, "path": "::".join(segments)}
-        default = rest[cut + 1:]
+        default = rest[cut + 1 :]
         if cut < len(rest):
             entry["default"] = _default_value(default)
             entry["_default"] = norm(default)
@@ -339,10 +376,23 @@ def parse_definition(text: str) -> dict[str, Any]:
     p = _Parser(text)
     p.expect("CREATE")
     p.accept("OR", "REPLACE")
-    d: dict[str, Any] = {"aggregator": p.accept("AGGREGATOR"), "config": None, "has_credentials": False, "stop_on_error": None,
-                         "errors": [], "mapping": [], "columns": [], "csv": {}, "set": [], "where": None, "odku": [], "other": [],
-                         "other_raw": [],
-                         "other_tail": [], "defaults": []}
+    d: dict[str, Any] = {
+        "aggregator": p.accept("AGGREGATOR"),
+        "config": None,
+        "has_credentials": False,
+        "stop_on_error": None,
+        "errors": [],
+        "mapping": [],
+        "columns": [],
+        "csv": {},
+        "set": [],
+        "where": None,
+        "odku": [],
+        "other": [],
+        "other_raw": [],
+        "other_tail": [],
+        "defaults": [],
+    }
     d.update({key: None for key in CARRIED})
     qualifiers: list[str] = []
     p.expect("PIPELINE")
@@ -389,7 +439,7 @@ def parse_definition(text: str) -> dict[str, Any]:
                 d["defaults"].append(clause)
             else:
                 d["other"].append(clause)  # shown (whitespace folded)
-                d["other_raw"].append(p.text[tokens[0].start:tokens[-1].end])  # carried over as the server printed it
+                d["other_raw"].append(p.text[tokens[0].start : tokens[-1].end])  # carried over as the server printed it
     p.expect("INTO")
     d["target_kind"] = p.take().value.lower()
     d["target"] = p.name()
@@ -434,6 +484,8 @@ def parse_definition(text: str) -> dict[str, Any]:
             d["other_tail"].append(p.display([start] + p.until(_Parser.TAIL)))
     wrong = sorted({q for q in qualifiers if q != d["target"]})
     if wrong:
-        raise DefinitionError(f"column targets are qualified with table {', '.join(repr(q) for q in wrong)}, not with the pipeline's "
-                              f"{d['target_kind']} {d['target']!r}")
+        raise DefinitionError(
+            f"column targets are qualified with table {', '.join(repr(q) for q in wrong)}, not with the pipeline's "
+            f"{d['target_kind']} {d['target']!r}"
+        )
     return d

@@ -20,8 +20,16 @@ import re
 from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import (
-    SINGLESTORE_PRIVILEGES, AccountGrants, GrantsReadError, read_show_grants)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import IdentifierError, quote_identifier, validate_identifier
+    SINGLESTORE_PRIVILEGES,
+    AccountGrants,
+    GrantsReadError,
+    read_show_grants,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    IdentifierError,
+    quote_identifier,
+    validate_identifier,
+)
 
 GRANT_OPTION = "GRANT OPTION"
 ALL = "ALL PRIVILEGES"
@@ -30,29 +38,87 @@ _PRIV_RE = re.compile(r"^[A-Z][A-Z_]*(?: [A-Z_]+){0,3}$")
 # What ALL PRIVILEGES expands to below the global level on MariaDB 10.x/11.x (its documented GRANT page).
 # The global level is read from SHOW PRIVILEGES.
 MARIADB_ALL_AT_LEVEL = {
-    "database": frozenset({
-        "ALTER", "ALTER ROUTINE", "CREATE", "CREATE ROUTINE", "CREATE TEMPORARY TABLES", "CREATE VIEW", "DELETE",
-        "DELETE HISTORY", "DROP", "EVENT", "EXECUTE", "INDEX", "INSERT", "LOCK TABLES", "REFERENCES", "SELECT",
-        "SHOW VIEW", "TRIGGER", "UPDATE"}),
-    "table": frozenset({
-        "ALTER", "CREATE", "CREATE VIEW", "DELETE", "DELETE HISTORY", "DROP", "INDEX", "INSERT", "REFERENCES",
-        "SELECT", "SHOW VIEW", "TRIGGER", "UPDATE"}),
+    "database": frozenset(
+        {
+            "ALTER",
+            "ALTER ROUTINE",
+            "CREATE",
+            "CREATE ROUTINE",
+            "CREATE TEMPORARY TABLES",
+            "CREATE VIEW",
+            "DELETE",
+            "DELETE HISTORY",
+            "DROP",
+            "EVENT",
+            "EXECUTE",
+            "INDEX",
+            "INSERT",
+            "LOCK TABLES",
+            "REFERENCES",
+            "SELECT",
+            "SHOW VIEW",
+            "TRIGGER",
+            "UPDATE",
+        }
+    ),
+    "table": frozenset(
+        {
+            "ALTER",
+            "CREATE",
+            "CREATE VIEW",
+            "DELETE",
+            "DELETE HISTORY",
+            "DROP",
+            "INDEX",
+            "INSERT",
+            "REFERENCES",
+            "SELECT",
+            "SHOW VIEW",
+            "TRIGGER",
+            "UPDATE",
+        }
+    ),
 }
 _NOT_IN_GLOBAL_ALL = {"USAGE", "GRANT OPTION", "PROXY"}
 
 # Names of SingleStore's GRANT grammar that MySQL/MariaDB do not have (they refuse them with a syntax error).
-SINGLESTORE_ONLY = frozenset({
-    "SHOW METADATA", "FILE READ", "FILE WRITE", "SYSTEM_VARIABLES_ADMIN", "ALTER USER", "CLUSTER", "ALTER VIEW",
-    "DROP VIEW", "BACKUP", "CREATE DATABASE", "DROP DATABASE", "CREATE PIPELINE", "DROP PIPELINE", "ALTER PIPELINE",
-    "START PIPELINE", "SHOW PIPELINE", "SHOW ROUTINE", "CREATE POOL", "DROP POOL", "CREATE LINK", "DROP LINK",
-    "SHOW LINK", "OUTBOUND", "ALTER EVENT TRACE", "ALTER TRACE"})
+SINGLESTORE_ONLY = frozenset(
+    {
+        "SHOW METADATA",
+        "FILE READ",
+        "FILE WRITE",
+        "SYSTEM_VARIABLES_ADMIN",
+        "ALTER USER",
+        "CLUSTER",
+        "ALTER VIEW",
+        "DROP VIEW",
+        "BACKUP",
+        "CREATE DATABASE",
+        "DROP DATABASE",
+        "CREATE PIPELINE",
+        "DROP PIPELINE",
+        "ALTER PIPELINE",
+        "START PIPELINE",
+        "SHOW PIPELINE",
+        "SHOW ROUTINE",
+        "CREATE POOL",
+        "DROP POOL",
+        "CREATE LINK",
+        "DROP LINK",
+        "SHOW LINK",
+        "OUTBOUND",
+        "ALTER EVENT TRACE",
+        "ALTER TRACE",
+    }
+)
 # Allowed scope "Cluster" only in the Permissions Matrix (self-managed 7.3 ... 9.1; "Workspace" on Helios):
 # https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/permissions-matrix/ (9.1)
 # https://docs.singlestore.com/cloud/reference/sql-reference/security-management-commands/permissions-matrix/ (cloud)
 # (the rows read; the scopes of the other SingleStore privileges are left to the server to judge). The cloud page
 # "Accessing the Information Schema" shows GRANT SHOW METADATA below *.* refused with error 1044.
-SINGLESTORE_CLUSTER_ONLY = frozenset({ALL, "PROCESS", "FILE READ", "FILE WRITE", "SHOW METADATA", "SUPER",
-                                      "SYSTEM_VARIABLES_ADMIN"})
+SINGLESTORE_CLUSTER_ONLY = frozenset(
+    {ALL, "PROCESS", "FILE READ", "FILE WRITE", "SHOW METADATA", "SUPER", "SYSTEM_VARIABLES_ADMIN"}
+)
 
 
 def level_kind(level: str) -> str:
@@ -104,18 +170,28 @@ def check_privileges(privs: set[str], level: str, singlestore: bool) -> None:
     if singlestore:
         unknown = sorted(privs - set(SINGLESTORE_PRIVILEGES))
         if unknown:
-            raise IdentifierError(f"{', '.join(unknown)} on {level!r}: not a privilege of SingleStore's GRANT grammar "
-                                  "(https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/grant/)")
+            raise IdentifierError(
+                f"{', '.join(unknown)} on {level!r}: not a privilege of SingleStore's GRANT grammar "
+                "(https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/grant/)"
+            )
         if kind != "global":
             scoped = sorted(privs & SINGLESTORE_CLUSTER_ONLY)
             if scoped:
-                hint = " (ALL is accepted at '*.*' only; list the privileges for a database or table)" if ALL in scoped else ""
-                raise IdentifierError(f"{', '.join(scoped)} on {level!r}: SingleStore's Permissions Matrix allows it at the cluster "
-                                      f"level only, i.e. '*.*'{hint}")
+                hint = (
+                    " (ALL is accepted at '*.*' only; list the privileges for a database or table)"
+                    if ALL in scoped
+                    else ""
+                )
+                raise IdentifierError(
+                    f"{', '.join(scoped)} on {level!r}: SingleStore's Permissions Matrix allows it at the cluster "
+                    f"level only, i.e. '*.*'{hint}"
+                )
     else:
         foreign = sorted(privs & SINGLESTORE_ONLY)
         if foreign:
-            raise IdentifierError(f"{', '.join(foreign)} on {level!r}: SingleStore-only privilege(s); this server is MySQL/MariaDB")
+            raise IdentifierError(
+                f"{', '.join(foreign)} on {level!r}: SingleStore-only privilege(s); this server is MySQL/MariaDB"
+            )
 
 
 def full_set(kind: str, singlestore: bool, global_all: frozenset[str]) -> frozenset[str]:
@@ -217,10 +293,14 @@ def read_grants(conn: Any, user: str, host: str) -> dict[str, set[str]]:
     account = read_show_grants_rows(conn, user, host)
     if account.transferable:
         levels = ", ".join(sorted(account.transferable))
-        raise GrantsReadError(f"SHOW GRANTS FOR '{user}'@'{host}' has TRANSFERABLE grants on {levels} "
-                              "(privilege_transfer_mode = per_privilege), which this module does not manage")
+        raise GrantsReadError(
+            f"SHOW GRANTS FOR '{user}'@'{host}' has TRANSFERABLE grants on {levels} "
+            "(privilege_transfer_mode = per_privilege), which this module does not manage"
+        )
     extra = unexplained(account.privileges, read_views(conn, user, host))
     if extra:
-        raise GrantsReadError(f"information_schema reports privileges of '{user}'@'{host}' that SHOW GRANTS does not print: {extra}; "
-                              "the module cannot tell where they come from")
+        raise GrantsReadError(
+            f"information_schema reports privileges of '{user}'@'{host}' that SHOW GRANTS does not print: {extra}; "
+            "the module cannot tell where they come from"
+        )
     return account.privileges

@@ -54,10 +54,22 @@ def spec_from_options(params: dict[str, Any]) -> dict[str, Any]:
         raise SpecError(f"columns listed twice: {', '.join(dupes)}")
     keys = []
     for key in params.get("keys") or []:
-        keys.append(dict(name=validate_identifier(key.get("name"), "key name"), columns=list(key.get("columns") or []),
-                         unique=bool(key.get("unique"))))
-    spec = dict(columns=columns, primary_key=params.get("primary_key"), shard_key=params.get("shard_key"),
-                sort_key=params.get("sort_key"), keys=keys, storage=params.get("storage"), definition=None)
+        keys.append(
+            dict(
+                name=validate_identifier(key.get("name"), "key name"),
+                columns=list(key.get("columns") or []),
+                unique=bool(key.get("unique")),
+            )
+        )
+    spec = dict(
+        columns=columns,
+        primary_key=params.get("primary_key"),
+        shard_key=params.get("shard_key"),
+        sort_key=params.get("sort_key"),
+        keys=keys,
+        storage=params.get("storage"),
+        definition=None,
+    )
     check_key_columns(spec)
     return spec
 
@@ -81,13 +93,15 @@ def check_key_columns(spec: dict[str, Any]) -> None:
     if spec["shard_key"]:
         # "Sharded tables do not support unique keys (unless the unique key contains all columns of the shard key)"
         # (same page); the primary key is a unique key.
-        uniques = ([("primary_key", spec["primary_key"])] if spec["primary_key"] else [])
+        uniques = [("primary_key", spec["primary_key"])] if spec["primary_key"] else []
         uniques += [(f"unique key {key['name']!r}", key["columns"]) for key in spec["keys"] if key["unique"]]
         for label, cols in uniques:
             missing = [col for col in spec["shard_key"] if col not in cols]
             if missing:
-                raise SpecError(f"{label} {list(cols)} must contain every shard_key column (SingleStore refuses it): "
-                                f"missing {', '.join(missing)}")
+                raise SpecError(
+                    f"{label} {list(cols)} must contain every shard_key column (SingleStore refuses it): "
+                    f"missing {', '.join(missing)}"
+                )
 
 
 # -- CREATE TABLE text -----------------------------------------------------------------------
@@ -97,8 +111,27 @@ _HEADER = re.compile(
     r"(?P<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)\s*\(",
     re.IGNORECASE | re.DOTALL,
 )
-_COLUMN_STOP = {"NOT", "NULL", "DEFAULT", "AUTO_INCREMENT", "PRIMARY", "UNIQUE", "KEY", "COMMENT", "COLLATE",
-                "CHARACTER", "CHARSET", "ON", "SPARSE", "SERIES", "AS", "REFERENCES", "CHECK", "GENERATED", "INVISIBLE"}
+_COLUMN_STOP = {
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "AUTO_INCREMENT",
+    "PRIMARY",
+    "UNIQUE",
+    "KEY",
+    "COMMENT",
+    "COLLATE",
+    "CHARACTER",
+    "CHARSET",
+    "ON",
+    "SPARSE",
+    "SERIES",
+    "AS",
+    "REFERENCES",
+    "CHECK",
+    "GENERATED",
+    "INVISIBLE",
+}
 
 
 def _split_top(text: str, sep: str = ",") -> list[str]:
@@ -153,7 +186,9 @@ def _parse_column(item: str) -> dict[str, Any]:
         i += 1
     if not type_toks:
         raise SpecError(f"column {name!r} in the definition has no type")
-    col: dict[str, Any] = dict(name=name, type=" ".join(type_toks).replace(" (", "("), nullable=True, default=None, inline_pk=False)
+    col: dict[str, Any] = dict(
+        name=name, type=" ".join(type_toks).replace(" (", "("), nullable=True, default=None, inline_pk=False
+    )
     rest = [tok.upper() for tok in toks[i:]]
     for j, tok in enumerate(rest):
         if tok == "NOT" and j + 1 < len(rest) and rest[j + 1] == "NULL":
@@ -190,8 +225,16 @@ def spec_from_definition(text: str) -> dict[str, Any]:
         raise SpecError("definition: the column list is not closed")
     if ";" in text[end:]:
         raise SpecError("definition must hold exactly one CREATE TABLE statement")
-    spec: dict[str, Any] = dict(columns=[], primary_key=[], shard_key=None, sort_key=None, keys=[], storage=storage,
-                                definition=text, definition_body=text[body_start - 1:])
+    spec: dict[str, Any] = dict(
+        columns=[],
+        primary_key=[],
+        shard_key=None,
+        sort_key=None,
+        keys=[],
+        storage=storage,
+        definition=text,
+        definition_body=text[body_start - 1 :],
+    )
     for item in _split_top(text[body_start:end]):
         upper = re.sub(r"\s+", " ", item.upper())
         upper_nc = re.sub(r"^CONSTRAINT (`[^`]*`|\w+ )?\s*", "", upper)
@@ -202,7 +245,7 @@ def spec_from_definition(text: str) -> dict[str, Any]:
         elif upper.startswith("SORT KEY") or (upper.startswith("KEY") and "CLUSTERED COLUMNSTORE" in upper):
             spec["sort_key"] = _paren_columns(item)
         elif upper_nc.startswith("UNIQUE") and _key_name(item) == "PRIMARY":
-            spec["primary_key"] = _paren_columns(item)      # a columnstore primary key as SHOW CREATE TABLE prints it
+            spec["primary_key"] = _paren_columns(item)  # a columnstore primary key as SHOW CREATE TABLE prints it
         elif upper_nc.startswith("UNIQUE"):
             spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=True))
         elif upper.startswith(("KEY", "INDEX")):
@@ -250,25 +293,57 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
     neither source states, or on which they disagree, is not guessed: it is left ``None`` and named in
     ``state['unreadable']`` (fact -> why), and the plan refuses to act on it.
     """
-    tables = [row for row in conn.query("SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                                        (database, name)) if row.get("TABLE_NAME") == name]
+    tables = [
+        row
+        for row in conn.query(
+            "SELECT * FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (database, name)
+        )
+        if row.get("TABLE_NAME") == name
+    ]
     if not tables:
         return None
     columns = []
-    for row in conn.query("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION FROM information_schema.COLUMNS "
-                          "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (database, name)):
+    for row in conn.query(
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+        (database, name),
+    ):
         ctype = row["COLUMN_TYPE"].decode() if isinstance(row["COLUMN_TYPE"], bytes) else str(row["COLUMN_TYPE"])
-        columns.append(dict(name=row["COLUMN_NAME"], type=ctype, nullable=str(row["IS_NULLABLE"]).upper() == "YES",
-                            default=normalise_server_default(row["COLUMN_DEFAULT"])))
+        columns.append(
+            dict(
+                name=row["COLUMN_NAME"],
+                type=ctype,
+                nullable=str(row["IS_NULLABLE"]).upper() == "YES",
+                default=normalise_server_default(row["COLUMN_DEFAULT"]),
+            )
+        )
     indexes: dict[str, dict[str, Any]] = {}
-    for row in conn.query("SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS "
-                          "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX", (database, name)):
-        entry = indexes.setdefault(row["INDEX_NAME"], dict(columns=[], unique=str(row["NON_UNIQUE"]) in ("0", "False"),
-                                                           type=str(row.get("INDEX_TYPE") or "").upper()))
+    for row in conn.query(
+        "SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+        (database, name),
+    ):
+        entry = indexes.setdefault(
+            row["INDEX_NAME"],
+            dict(
+                columns=[],
+                unique=str(row["NON_UNIQUE"]) in ("0", "False"),
+                type=str(row.get("INDEX_TYPE") or "").upper(),
+            ),
+        )
         if row["COLUMN_NAME"]:
             entry["columns"].append(row["COLUMN_NAME"])
-    state: dict[str, Any] = dict(database=database, name=name, columns=columns, primary_key=[], keys=[],
-                                 shard_key=None, sort_key=None, storage=None, rows=tables[0].get("TABLE_ROWS"))
+    state: dict[str, Any] = dict(
+        database=database,
+        name=name,
+        columns=columns,
+        primary_key=[],
+        keys=[],
+        shard_key=None,
+        sort_key=None,
+        storage=None,
+        rows=tables[0].get("TABLE_ROWS"),
+    )
     if not conn.is_singlestore:
         for index_name, entry in sorted(indexes.items()):
             if index_name == "PRIMARY":
@@ -279,8 +354,9 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
     return _singlestore_keys(state, indexes, tables[0], show_create_text(conn, database, name))
 
 
-def _singlestore_keys(state: dict[str, Any], indexes: dict[str, dict[str, Any]], table_row: dict[str, Any],
-                      text: str | None) -> dict[str, Any]:
+def _singlestore_keys(
+    state: dict[str, Any], indexes: dict[str, dict[str, Any]], table_row: dict[str, Any], text: str | None
+) -> dict[str, Any]:
     """Fill storage, primary/shard/sort keys and keys of a SingleStore table from SHOW CREATE TABLE and STATISTICS."""
     unreadable: dict[str, str] = {}
     parsed: dict[str, Any] | None = None
@@ -290,54 +366,77 @@ def _singlestore_keys(state: dict[str, Any], indexes: dict[str, dict[str, Any]],
         unreadable["show_create_table"] = str(exc)
     if text is None:
         unreadable["show_create_table"] = "SHOW CREATE TABLE returned no text"
-    stat_shard = next((e["columns"] for n, e in sorted(indexes.items()) if e["type"] in _SHARD_TYPES or n == SHARD_INDEX_NAME), None)
-    sort_name, stat_sort = next(((n, e["columns"]) for n, e in sorted(indexes.items()) if e["type"] in _SORT_TYPES), (None, None))
+    stat_shard = next(
+        (e["columns"] for n, e in sorted(indexes.items()) if e["type"] in _SHARD_TYPES or n == SHARD_INDEX_NAME), None
+    )
+    sort_name, stat_sort = next(
+        ((n, e["columns"]) for n, e in sorted(indexes.items()) if e["type"] in _SORT_TYPES), (None, None)
+    )
 
     catalog_storage = storage_of(table_row)
-    if parsed and catalog_storage is not None and table_row.get("DISTRIBUTED") is None and parsed["storage"] == "reference":
-        catalog_storage = "reference"      # a TABLES view without DISTRIBUTED cannot tell reference tables apart
+    if (
+        parsed
+        and catalog_storage is not None
+        and table_row.get("DISTRIBUTED") is None
+        and parsed["storage"] == "reference"
+    ):
+        catalog_storage = "reference"  # a TABLES view without DISTRIBUTED cannot tell reference tables apart
     storage = parsed["storage"] if parsed else catalog_storage
     if parsed and catalog_storage is not None and parsed["storage"] != catalog_storage:
-        unreadable["storage"] = (f"SHOW CREATE TABLE says {parsed['storage']} but information_schema.TABLES says {catalog_storage}")
+        unreadable["storage"] = (
+            f"SHOW CREATE TABLE says {parsed['storage']} but information_schema.TABLES says {catalog_storage}"
+        )
         storage = None
     elif storage is None:
         unreadable["storage"] = "neither SHOW CREATE TABLE nor information_schema.TABLES (STORAGE_TYPE) states it"
     state["storage"] = storage
     rowstore = parsed["rowstore"] if parsed else "ROWSTORE" in str(table_row.get("STORAGE_TYPE") or "").upper()
 
-    state["primary_key"] = (parsed["primary_key"] if parsed and parsed["primary_key"] else
-                            indexes.get("PRIMARY", {}).get("columns", []))
-    lookalike = [key for key in (parsed["keys"] if parsed else []) if key["unique"] and key["name"].strip("_").upper() == "PRIMARY"]
+    state["primary_key"] = (
+        parsed["primary_key"] if parsed and parsed["primary_key"] else indexes.get("PRIMARY", {}).get("columns", [])
+    )
+    lookalike = [
+        key
+        for key in (parsed["keys"] if parsed else [])
+        if key["unique"] and key["name"].strip("_").upper() == "PRIMARY"
+    ]
     if not state["primary_key"] and lookalike:
         # SingleStore's own notebooks print a unique key `__PRIMARY` (notebook_kai_unique_dunder_primary): whether the
         # server means it as the primary key is not documented, so a task managing primary_key must not decide on it.
-        unreadable["primary_key"] = (f"SHOW CREATE TABLE prints no primary key but a unique key {lookalike[0]['name']!r} "
-                                     f"on {lookalike[0]['columns']}")
+        unreadable["primary_key"] = (
+            f"SHOW CREATE TABLE prints no primary key but a unique key {lookalike[0]['name']!r} "
+            f"on {lookalike[0]['columns']}"
+        )
         state["primary_key"] = None
 
     if storage == "reference":
-        state["shard_key"] = None          # reference tables are copied to every node and take no shard key
+        state["shard_key"] = None  # reference tables are copied to every node and take no shard key
     elif parsed is not None and parsed["shard_key"] is not None:
         state["shard_key"] = parsed["shard_key"]
         if stat_shard is not None and stat_shard != parsed["shard_key"]:
-            unreadable["shard_key"] = (f"SHOW CREATE TABLE shows SHARD KEY {parsed['shard_key']} but information_schema.STATISTICS "
-                                       f"shows {stat_shard}")
+            unreadable["shard_key"] = (
+                f"SHOW CREATE TABLE shows SHARD KEY {parsed['shard_key']} but information_schema.STATISTICS "
+                f"shows {stat_shard}"
+            )
             state["shard_key"] = None
     elif stat_shard is not None:
         state["shard_key"] = stat_shard
     elif storage is not None:
-        unreadable["shard_key"] = ("SHOW CREATE TABLE prints no SHARD KEY clause and information_schema.STATISTICS has no "
-                                   "shard-key rows")
+        unreadable["shard_key"] = (
+            "SHOW CREATE TABLE prints no SHARD KEY clause and information_schema.STATISTICS has no shard-key rows"
+        )
 
     if storage is None or rowstore:
-        state["sort_key"] = None           # rowstore tables have no sort key
+        state["sort_key"] = None  # rowstore tables have no sort key
     elif parsed is not None and parsed["sort_key"] is not None:
         state["sort_key"] = parsed["sort_key"]
     elif stat_sort is not None:
         state["sort_key"] = stat_sort
     else:
-        unreadable["sort_key"] = ("SHOW CREATE TABLE prints no SORT KEY (nor KEY ... USING CLUSTERED COLUMNSTORE) and "
-                                  "information_schema.STATISTICS has no sort-key rows")
+        unreadable["sort_key"] = (
+            "SHOW CREATE TABLE prints no SORT KEY (nor KEY ... USING CLUSTERED COLUMNSTORE) and "
+            "information_schema.STATISTICS has no sort-key rows"
+        )
 
     hidden = {"PRIMARY", SHARD_INDEX_NAME, sort_name}
     keys = {key["name"]: key for key in (parsed["keys"] if parsed else [])}
@@ -346,7 +445,7 @@ def _singlestore_keys(state: dict[str, Any], indexes: dict[str, dict[str, Any]],
             continue
         keys[index_name] = dict(name=index_name, columns=entry["columns"], unique=entry["unique"])
     state["keys"] = [keys[n] for n in sorted(keys)]
-    state["_rowstore"] = bool(rowstore)    # internal: a ROWSTORE REFERENCE table is "reference" but not columnstore
+    state["_rowstore"] = bool(rowstore)  # internal: a ROWSTORE REFERENCE table is "reference" but not columnstore
     if unreadable:
         state["unreadable"] = unreadable
     return state
@@ -365,13 +464,16 @@ def storage_of(row: dict[str, Any]) -> str | None:
 
 def list_backups(conn: Any, database: str, name: str) -> list[str]:
     pattern = name.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_\\_backup\\_%"
-    rows = conn.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME LIKE %s",
-                      (database, pattern))
+    rows = conn.query(
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME LIKE %s",
+        (database, pattern),
+    )
     rx = re.compile("^" + re.escape(name) + r"__backup_\d{14}$")
     return sorted(row["TABLE_NAME"] for row in rows if rx.match(row["TABLE_NAME"]))
 
 
 # -- rendering ------------------------------------------------------------------------------
+
 
 def column_sql(col: dict[str, Any], params: list[Any]) -> str:
     """`` `name` type [NOT] NULL [DEFAULT ...]``; a default value is appended to ``params``."""
@@ -388,7 +490,12 @@ def column_sql(col: dict[str, Any], params: list[Any]) -> str:
 
 
 def key_sql(key: dict[str, Any], hash_keys: bool) -> str:
-    sql = ("UNIQUE KEY " if key["unique"] else "KEY ") + quote_identifier(key["name"], "key name") + " " + quote_column_list(key["columns"])
+    sql = (
+        ("UNIQUE KEY " if key["unique"] else "KEY ")
+        + quote_identifier(key["name"], "key name")
+        + " "
+        + quote_column_list(key["columns"])
+    )
     return sql + (" USING HASH" if hash_keys else "")
 
 

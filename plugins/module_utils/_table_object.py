@@ -7,24 +7,45 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, Statement
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
+    ManagedObject,
+    ModuleError,
+    Statement,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
-    quote_column_list, quote_identifier, quote_qualified, validate_identifier)
+    quote_column_list,
+    quote_identifier,
+    quote_qualified,
+    validate_identifier,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table import (
-    SpecError, check_key_columns, column_differences, column_sql, create_sql, key_sql, list_backups, read_table,
-    spec_from_definition, spec_from_options)
+    SpecError,
+    check_key_columns,
+    column_differences,
+    column_sql,
+    create_sql,
+    key_sql,
+    list_backups,
+    read_table,
+    spec_from_definition,
+    spec_from_options,
+)
 
 SINGLESTORE_ONLY = ("shard_key", "sort_key", "storage")
 STRUCTURAL = ("primary_key", "shard_key", "sort_key", "storage")
 
 # What SingleStore refuses in ALTER TABLE, checked in the plan so that nothing runs when the server would refuse
 # a statement half-way through a plan. Each rule cites the page that states it.
-UNIQUE_ON_COLUMNSTORE = ("SingleStore does not add or alter a unique key on an existing columnstore table "
-                         "(\"Adding or altering a unique index is not supported on existing columnstore tables\", "
-                         "https://docs.singlestore.com/cloud/reference/sql-reference/data-definition-language-ddl/create-index/)")
-UNIQUE_WITHOUT_SHARD = ("a unique key of a sharded table must contain every column of the shard key "
-                        "(https://docs.singlestore.com/db/v9.1/reference/troubleshooting-reference/query-errors/"
-                        "why-do-i-get-errors-about-unique-keys/)")
+UNIQUE_ON_COLUMNSTORE = (
+    "SingleStore does not add or alter a unique key on an existing columnstore table "
+    '("Adding or altering a unique index is not supported on existing columnstore tables", '
+    "https://docs.singlestore.com/cloud/reference/sql-reference/data-definition-language-ddl/create-index/)"
+)
+UNIQUE_WITHOUT_SHARD = (
+    "a unique key of a sharded table must contain every column of the shard key "
+    "(https://docs.singlestore.com/db/v9.1/reference/troubleshooting-reference/query-errors/"
+    "why-do-i-get-errors-about-unique-keys/)"
+)
 # "the maximum number of columns an index can contain is 32" (same CREATE INDEX page, on columnstore hash indexes)
 MAX_COLUMNSTORE_KEY_COLUMNS = 32
 
@@ -54,7 +75,11 @@ class Table(ManagedObject):
 
     def desired(self) -> dict[str, Any]:
         try:
-            spec = spec_from_definition(self.params["definition"]) if self.params["definition"] else spec_from_options(self.params)
+            spec = (
+                spec_from_definition(self.params["definition"])
+                if self.params["definition"]
+                else spec_from_options(self.params)
+            )
             for col in spec["columns"]:
                 validate_identifier(col["name"], "column name")
             check_key_columns(spec)
@@ -63,8 +88,10 @@ class Table(ManagedObject):
         if not self.conn.is_singlestore:
             asked = [opt for opt in SINGLESTORE_ONLY if spec.get(opt) is not None]
             if asked:
-                raise ModuleError(f"{', '.join(asked)} {'is a' if len(asked) == 1 else 'are'} SingleStore-only option(s); "
-                                  f"the server is {self.conn.label} (table {self.database}.{self.name} was not changed)")
+                raise ModuleError(
+                    f"{', '.join(asked)} {'is a' if len(asked) == 1 else 'are'} SingleStore-only option(s); "
+                    f"the server is {self.conn.label} (table {self.database}.{self.name} was not changed)"
+                )
         return spec
 
     def plan(self, before: dict[str, Any] | None) -> list[Statement]:
@@ -80,47 +107,78 @@ class Table(ManagedObject):
             if not self.module.check_mode:
                 raise ModuleError(f"database {self.database!r} does not exist; create it first (singlestore_database)")
             # Check mode of a whole play: the database is only predicted by an earlier task.
-            self.module.warn(f"database {self.database!r} does not exist yet: check mode predicts the table's creation, "
-                             "a real run needs the database first")
+            self.module.warn(
+                f"database {self.database!r} does not exist yet: check mode predicts the table's creation, "
+                "a real run needs the database first"
+            )
         self.spec = spec = self.desired()
         if before is None:
             sql, params = create_sql(spec, self.database, self.name, self.conn.is_singlestore)
             return [Statement(sql, tuple(params))]
-        drop_backups = [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]] if drop_backup else []
+        drop_backups = (
+            [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]]
+            if drop_backup
+            else []
+        )
         self.refuse_unreadable(spec, before)
         structural = self.structural_drift(spec, before)
         current_cols = {col["name"]: col for col in before["columns"]}
-        drifted = {col["name"]: column_differences(col, current_cols[col["name"]])
-                   for col in spec["columns"] if col["name"] in current_cols}
+        drifted = {
+            col["name"]: column_differences(col, current_cols[col["name"]])
+            for col in spec["columns"]
+            if col["name"] in current_cols
+        }
         drifted = {name: diffs for name, diffs in drifted.items() if diffs}
         current_keys = {key["name"]: key for key in before["keys"]}
-        changed_keys = [key for key in spec["keys"] if key["name"] in current_keys
-                        and (current_keys[key["name"]]["columns"] != key["columns"] or current_keys[key["name"]]["unique"] != key["unique"])]
+        changed_keys = [
+            key
+            for key in spec["keys"]
+            if key["name"] in current_keys
+            and (
+                current_keys[key["name"]]["columns"] != key["columns"]
+                or current_keys[key["name"]]["unique"] != key["unique"]
+            )
+        ]
         if structural or ((drifted or changed_keys) and not self.params["allow_alter"] and self.params["rebuild"]):
             if not self.params["rebuild"]:
-                raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(structural)
-                                  + ". Set rebuild=true to copy it into a new table (the old one is kept as a backup).",
-                                  drift=structural)
+                raise ModuleError(
+                    f"table {self.database}.{self.name} cannot be changed in place: "
+                    + "; ".join(structural)
+                    + ". Set rebuild=true to copy it into a new table (the old one is kept as a backup).",
+                    drift=structural,
+                )
             return self.rebuild_plan(spec, before, drop_backup) + drop_backups
         if drifted and not self.params["allow_alter"]:
             detail = "; ".join(f"column {name!r}: {', '.join(diffs)}" for name, diffs in sorted(drifted.items()))
-            raise ModuleError(f"table {self.database}.{self.name} differs from the task: {detail}. "
-                              "Set allow_alter=true to modify the columns in place (or rebuild=true).")
+            raise ModuleError(
+                f"table {self.database}.{self.name} differs from the task: {detail}. "
+                "Set allow_alter=true to modify the columns in place (or rebuild=true)."
+            )
         if changed_keys and not self.params["allow_alter"]:
             names = ", ".join(key["name"] for key in changed_keys)
-            raise ModuleError(f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them")
+            raise ModuleError(
+                f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them"
+            )
         refused = self.refused_alters(spec, before, changed_keys)
         final = [msg for msg, rebuild_helps in refused if not rebuild_helps]
         if final:
-            raise ModuleError(f"table {self.database}.{self.name}: SingleStore refuses " + "; ".join(final)
-                              + ". Nothing was changed: change the key in the task.", refused=final)
+            raise ModuleError(
+                f"table {self.database}.{self.name}: SingleStore refuses "
+                + "; ".join(final)
+                + ". Nothing was changed: change the key in the task.",
+                refused=final,
+            )
         if refused:
             if self.params["rebuild"]:
                 return self.rebuild_plan(spec, before, drop_backup) + drop_backups
             messages = [msg for msg, _rebuild_helps in refused]
-            raise ModuleError(f"table {self.database}.{self.name} cannot be changed in place: " + "; ".join(messages)
-                              + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
-                              "(rows copied, the old table kept as a backup).", refused=messages)
+            raise ModuleError(
+                f"table {self.database}.{self.name} cannot be changed in place: "
+                + "; ".join(messages)
+                + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
+                "(rows copied, the old table kept as a backup).",
+                refused=messages,
+            )
         specs, params = self.alter_specs(spec, before, drifted, changed_keys)
         plan = [Statement(f"ALTER TABLE {self.target} " + ", ".join(specs), tuple(params))] if specs else []
         return plan + drop_backups
@@ -152,21 +210,30 @@ class Table(ManagedObject):
         unreadable = before.get("unreadable") or {}
         managed = [(option, self.wanted(spec, option)) for option in STRUCTURAL if option in unreadable]
         managed = [(option, wanted) for option, wanted in managed if wanted is not None]
-        parts = [f"its {option} cannot be read back ({unreadable[option]}) and the task asks for {option}={wanted!r}"
-                 for option, wanted in managed]
+        parts = [
+            f"its {option} cannot be read back ({unreadable[option]}) and the task asks for {option}={wanted!r}"
+            for option, wanted in managed
+        ]
         if rebuild:
             # a rebuild copies the keys the task does not name from the server: they must have been read
-            parts += [f"a rebuild would have to copy its {option}, which cannot be read back ({unreadable[option]})"
-                      for option in STRUCTURAL if option in unreadable and spec.get(option) is None and not spec.get("definition")]
+            parts += [
+                f"a rebuild would have to copy its {option}, which cannot be read back ({unreadable[option]})"
+                for option in STRUCTURAL
+                if option in unreadable and spec.get(option) is None and not spec.get("definition")
+            ]
         if not parts:
             return
-        raise ModuleError(f"table {self.database}.{self.name}: " + "; ".join(parts)
-                          + f". Nothing was changed (no ALTER, no rebuild). Compare SHOW CREATE TABLE {self.target} with the task "
-                          "by hand, then leave the option out of the task or rebuild the table yourself.",
-                          unreadable=unreadable)
+        raise ModuleError(
+            f"table {self.database}.{self.name}: "
+            + "; ".join(parts)
+            + f". Nothing was changed (no ALTER, no rebuild). Compare SHOW CREATE TABLE {self.target} with the task "
+            "by hand, then leave the option out of the task or rebuild the table yourself.",
+            unreadable=unreadable,
+        )
 
-    def refused_alters(self, spec: dict[str, Any], before: dict[str, Any],
-                       changed_keys: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+    def refused_alters(
+        self, spec: dict[str, Any], before: dict[str, Any], changed_keys: list[dict[str, Any]]
+    ) -> list[tuple[str, bool]]:
         """The key changes of the planned ALTER TABLE that SingleStore refuses: (what and which rule, whether a rebuild,
         which creates the table anew with the key, avoids the refusal)."""
         if not self.conn.is_singlestore:
@@ -186,16 +253,26 @@ class Table(ManagedObject):
             if key["unique"] and storage not in (None, "reference"):
                 shard = before.get("shard_key")
                 if shard is None:
-                    out.append((f"{label}: the table's shard key cannot be read back, so the rule that {UNIQUE_WITHOUT_SHARD} "
-                                "cannot be checked", False))
+                    out.append(
+                        (
+                            f"{label}: the table's shard key cannot be read back, so the rule that {UNIQUE_WITHOUT_SHARD} "
+                            "cannot be checked",
+                            False,
+                        )
+                    )
                 else:
                     missing = [col for col in shard if col not in key["columns"]]
                     if missing:
                         out.append((f"{label}: {UNIQUE_WITHOUT_SHARD}; it lacks {', '.join(missing)}", False))
         return out
 
-    def alter_specs(self, spec: dict[str, Any], before: dict[str, Any], drifted: dict[str, list[str]],
-                    changed_keys: list[dict[str, Any]]) -> tuple[list[str], list[Any]]:
+    def alter_specs(
+        self,
+        spec: dict[str, Any],
+        before: dict[str, Any],
+        drifted: dict[str, list[str]],
+        changed_keys: list[dict[str, Any]],
+    ) -> tuple[list[str], list[Any]]:
         params: list[Any] = []
         specs = []
         current_cols = {col["name"] for col in before["columns"]}
@@ -238,16 +315,26 @@ class Table(ManagedObject):
         plan = [
             Statement(f"DROP TABLE IF EXISTS {quote_qualified(self.database, temp)}"),
             Statement(sql, tuple(params)),
-            Statement(f"INSERT INTO {quote_qualified(self.database, temp)} {cols} SELECT {cols[1:-1]} FROM {self.target}"),
+            Statement(
+                f"INSERT INTO {quote_qualified(self.database, temp)} {cols} SELECT {cols[1:-1]} FROM {self.target}"
+            ),
         ]
         if self.conn.is_singlestore:
             # RENAME TO takes a bare name, resolved in the current database
-            plan += [Statement(f"USE {quote_identifier(self.database)}"),
-                     Statement(f"ALTER TABLE {self.target} RENAME TO {quote_identifier(backup)}"),
-                     Statement(f"ALTER TABLE {quote_qualified(self.database, temp)} RENAME TO {quote_identifier(self.name)}")]
+            plan += [
+                Statement(f"USE {quote_identifier(self.database)}"),
+                Statement(f"ALTER TABLE {self.target} RENAME TO {quote_identifier(backup)}"),
+                Statement(
+                    f"ALTER TABLE {quote_qualified(self.database, temp)} RENAME TO {quote_identifier(self.name)}"
+                ),
+            ]
         else:
-            plan.append(Statement(f"RENAME TABLE {self.target} TO {quote_qualified(self.database, backup)}, "
-                                  f"{quote_qualified(self.database, temp)} TO {self.target}"))
+            plan.append(
+                Statement(
+                    f"RENAME TABLE {self.target} TO {quote_qualified(self.database, backup)}, "
+                    f"{quote_qualified(self.database, temp)} TO {self.target}"
+                )
+            )
         if drop_backup:
             plan.append(Statement(f"DROP TABLE {quote_qualified(self.database, backup)}"))
         return plan
@@ -256,11 +343,25 @@ class Table(ManagedObject):
         if self.params["state"] == "absent" or self.spec is None:
             return None
         spec = self.spec
-        after = dict(before or dict(database=self.database, name=self.name, columns=[], primary_key=[], keys=[],
-                                    shard_key=None, sort_key=None, storage=None, backups=[]))
+        after = dict(
+            before
+            or dict(
+                database=self.database,
+                name=self.name,
+                columns=[],
+                primary_key=[],
+                keys=[],
+                shard_key=None,
+                sort_key=None,
+                storage=None,
+                backups=[],
+            )
+        )
         by_name = {col["name"]: dict(col) for col in after["columns"]}
         for col in spec["columns"]:
-            by_name[col["name"]] = dict(name=col["name"], type=col["type"], nullable=col["nullable"], default=col.get("default"))
+            by_name[col["name"]] = dict(
+                name=col["name"], type=col["type"], nullable=col["nullable"], default=col.get("default")
+            )
         existing = [col["name"] for col in after["columns"]]
         order = existing + [col["name"] for col in spec["columns"] if col["name"] not in existing]
         after["columns"] = [by_name[name] for name in order]

@@ -24,15 +24,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_HEADER = re.compile(r"^\s*CREATE\s+(?P<words>(?:(?:ROWSTORE|REFERENCE|TEMPORARY|GLOBAL)\s+)*)TABLE\s+"
-                     r"(?:IF\s+NOT\s+EXISTS\s+)?(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?\s*\(",
-                     re.IGNORECASE)
+_HEADER = re.compile(
+    r"^\s*CREATE\s+(?P<words>(?:(?:ROWSTORE|REFERENCE|TEMPORARY|GLOBAL)\s+)*)TABLE\s+"
+    r"(?:IF\s+NOT\s+EXISTS\s+)?(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?\s*\(",
+    re.IGNORECASE,
+)
 _NAME = r"(?:`(?P<name>(?:[^`]|``)*)`|(?P<bare>[\w$]+))"
-_SHARD = re.compile(r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?SHARD\s+KEY\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_SHARD = re.compile(
+    r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?SHARD\s+KEY\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
+)
 _SORT = re.compile(r"^SORT\s+KEY\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-_PRIMARY = re.compile(r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?PRIMARY\s+KEY\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-_KEY = re.compile(r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?(?P<unique>UNIQUE\s+)?(?:KEY|INDEX)\b\s*(?:" + _NAME + r")?"
-                  r"(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_PRIMARY = re.compile(
+    r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?PRIMARY\s+KEY\b(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
+)
+_KEY = re.compile(
+    r"^(?:CONSTRAINT\s+(?:`(?:[^`]|``)*`\s+|[\w$]+\s+)?)?(?P<unique>UNIQUE\s+)?(?:KEY|INDEX)\b\s*(?:" + _NAME + r")?"
+    r"(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _IGNORED = re.compile(r"^(?:FULLTEXT|COLUMN\s+GROUP|MULTI\s+VALUE|FOREIGN\s+KEY|CHECK|SPATIAL)\b", re.IGNORECASE)
 
 
@@ -95,7 +104,7 @@ def _body(text: str) -> tuple[str, str]:
     end = closing_parenthesis(text, match.end())
     if end is None:
         raise ShowCreateError("the column list is not closed")
-    return " ".join(match.group("words").upper().split()), text[match.end():end]
+    return " ".join(match.group("words").upper().split()), text[match.end() : end]
 
 
 def _columns(rest: str) -> list[str] | None:
@@ -137,8 +146,15 @@ def parse_show_create_table(text: str) -> dict[str, Any]:
     if not isinstance(text, str) or not text.strip():
         raise ShowCreateError("empty SHOW CREATE TABLE text")
     words, body = _body(text)
-    out: dict[str, Any] = dict(storage=storage_from_header(words), rowstore="ROWSTORE" in words.split(), columns=[],
-                               primary_key=[], shard_key=None, sort_key=None, keys=[])
+    out: dict[str, Any] = dict(
+        storage=storage_from_header(words),
+        rowstore="ROWSTORE" in words.split(),
+        columns=[],
+        primary_key=[],
+        shard_key=None,
+        sort_key=None,
+        keys=[],
+    )
     for item in _split_definitions(body):
         flat = " ".join(item.split())
         if _IGNORED.match(flat):
@@ -166,7 +182,9 @@ def parse_show_create_table(text: str) -> dict[str, Any]:
             elif key.group("unique") and name == "PRIMARY":
                 out["primary_key"] = cols
             else:
-                out["keys"].append(dict(name=name if name is not None else cols[0], columns=cols, unique=bool(key.group("unique"))))
+                out["keys"].append(
+                    dict(name=name if name is not None else cols[0], columns=cols, unique=bool(key.group("unique")))
+                )
             continue
         column = re.match(_NAME, flat)
         if not column:

@@ -121,7 +121,8 @@ def read_cluster_id(path: str) -> str:
     except ValueError as exc:
         raise ClusterIdError(
             f"{path} does not hold a Kafka cluster id: {exc}. The file is kept as it is; fix or remove it "
-            "(a different id does not start on a log directory already formatted)") from None
+            "(a different id does not start on a log directory already formatted)"
+        ) from None
     return text
 
 
@@ -147,8 +148,7 @@ def write_new(path: str, cluster_id: str) -> tuple[str, bool]:
     return cluster_id, True
 
 
-def ensure_cluster_id(path: str, check_mode: bool,
-                      random_bytes: Callable[[int], bytes] = os.urandom) -> dict[str, Any]:
+def ensure_cluster_id(path: str, check_mode: bool, random_bytes: Callable[[int], bytes] = os.urandom) -> dict[str, Any]:
     """The task's result: read the id in ``path`` or make it there; ClusterIdError when neither can be done."""
     result: dict[str, Any] = {"changed": False, "generated": False, "path": path}
     if os.path.lexists(path):
@@ -157,9 +157,12 @@ def ensure_cluster_id(path: str, check_mode: bool,
     # Check mode first: an earlier task of the same run (which check mode did not run) may be the one
     # that creates the directory.
     if check_mode:
-        result.update(changed=True, generated=True, cluster_id=None,
-                      diff={"before": "", "after": CHECK_MODE_PLACEHOLDER + "\n",
-                            "before_header": path, "after_header": path})
+        result.update(
+            changed=True,
+            generated=True,
+            cluster_id=None,
+            diff={"before": "", "after": CHECK_MODE_PLACEHOLDER + "\n", "before_header": path, "after_header": path},
+        )
         return result
     if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
         raise ClusterIdError(f"the directory of {path} does not exist; create it before making the cluster id")
@@ -169,8 +172,11 @@ def ensure_cluster_id(path: str, check_mode: bool,
         raise ClusterIdError(f"cannot write {path}: {to_native(exc.strerror or exc)}") from None
     result["cluster_id"] = cluster_id
     if created:
-        result.update(changed=True, generated=True,
-                      diff={"before": "", "after": cluster_id + "\n", "before_header": path, "after_header": path})
+        result.update(
+            changed=True,
+            generated=True,
+            diff={"before": "", "after": cluster_id + "\n", "before_header": path, "after_header": path},
+        )
     return result
 
 

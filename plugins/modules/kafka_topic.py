@@ -176,20 +176,31 @@ def plan_topic(name: str, before: Mapping[str, Any] | None, desired: Mapping[str
     if desired["state"] == "absent":
         return [{"action": "delete", "name": name}] if before is not None else []
     if before is None:
-        return [{"action": "create", "name": name, "partitions": desired.get("partitions"),
-                 "replication_factor": desired.get("replication_factor"), "config": dict(desired["config"])}]
+        return [
+            {
+                "action": "create",
+                "name": name,
+                "partitions": desired.get("partitions"),
+                "replication_factor": desired.get("replication_factor"),
+                "config": dict(desired["config"]),
+            }
+        ]
     problems = []
     unknown = sorted(set(desired["config"]) - set(before["config"]))
     if unknown:
         problems.append(unknown_key_error(name, unknown, before["config"]))
     want, have = desired.get("partitions"), before["partitions"]
     if want is not None and want < have:
-        problems.append(f"partitions cannot be decreased: topic {name!r} has {have} partitions, {want} requested "
-                        "(Kafka can only add partitions; to have fewer, create a new topic and move the data)")
+        problems.append(
+            f"partitions cannot be decreased: topic {name!r} has {have} partitions, {want} requested "
+            "(Kafka can only add partitions; to have fewer, create a new topic and move the data)"
+        )
     want_rf, have_rf = desired.get("replication_factor"), before["replication_factor"]
     if want_rf is not None and want_rf != have_rf:
-        problems.append(f"replication_factor cannot be changed by this module: topic {name!r} has replication factor "
-                        f"{have_rf}, {want_rf} requested (reassign the replicas with kafka-reassign-partitions.sh)")
+        problems.append(
+            f"replication_factor cannot be changed by this module: topic {name!r} has replication factor "
+            f"{have_rf}, {want_rf} requested (reassign the replicas with kafka-reassign-partitions.sh)"
+        )
     if problems:
         raise KafkaModuleError("; ".join(problems) + "; nothing was changed")
     ops: list[dict[str, Any]] = []
@@ -197,8 +208,14 @@ def plan_topic(name: str, before: Mapping[str, Any] | None, desired: Mapping[str
         ops.append({"action": "create_partitions", "name": name, "from": have, "to": want})
     changes = config_changes(before["config"], desired["config"])
     if changes:
-        ops.append({"action": "set_config", "name": name, "values": changes,
-                    "previous": {key: before["config"].get(key) for key in changes}})
+        ops.append(
+            {
+                "action": "set_config",
+                "name": name,
+                "values": changes,
+                "previous": {key: before["config"].get(key) for key in changes},
+            }
+        )
     return ops
 
 
@@ -216,15 +233,20 @@ def describe_operation(op: Mapping[str, Any]) -> str:
     return f"set config of topic {name!r}: {changes}"
 
 
-def predict(before: Mapping[str, Any] | None, ops: list[dict[str, Any]], defaults: Mapping[str, Any]) -> dict[str, Any] | None:
+def predict(
+    before: Mapping[str, Any] | None, ops: list[dict[str, Any]], defaults: Mapping[str, Any]
+) -> dict[str, Any] | None:
     """The state expected after ``ops`` (check mode)."""
     after = None if before is None else dict(before, config=dict(before["config"]))
     for op in ops:
         if op["action"] == "delete":
             after = None
         elif op["action"] == "create":
-            after = {"partitions": op["partitions"] or defaults.get("partitions"), "config": dict(op["config"]),
-                     "replication_factor": op["replication_factor"] or defaults.get("replication_factor")}
+            after = {
+                "partitions": op["partitions"] or defaults.get("partitions"),
+                "config": dict(op["config"]),
+                "replication_factor": op["replication_factor"] or defaults.get("replication_factor"),
+            }
         elif op["action"] == "create_partitions" and after is not None:
             after["partitions"] = op["to"]
         elif after is not None:
@@ -236,8 +258,11 @@ def diff_view(state: Mapping[str, Any] | None, keys: list[str]) -> dict[str, Any
     """What the diff shows: partitions, replication_factor and the given config keys ({} when absent)."""
     if state is None:
         return {}
-    return {"config": {key: state["config"].get(key) for key in sorted(keys)},
-            "partitions": state["partitions"], "replication_factor": state["replication_factor"]}
+    return {
+        "config": {key: state["config"].get(key) for key in sorted(keys)},
+        "partitions": state["partitions"],
+        "replication_factor": state["replication_factor"],
+    }
 
 
 class KafkaTopic:
@@ -250,8 +275,12 @@ class KafkaTopic:
         for key in ("partitions", "replication_factor"):
             if params[key] is not None and params[key] < 1:
                 raise KafkaModuleError(f"{key} must be at least 1, got {params[key]}")
-        self.desired = {"state": params["state"], "partitions": params["partitions"],
-                        "replication_factor": params["replication_factor"], "config": normalize_config(params["config"])}
+        self.desired = {
+            "state": params["state"],
+            "partitions": params["partitions"],
+            "replication_factor": params["replication_factor"],
+            "config": normalize_config(params["config"]),
+        }
         self.done: list[str] = []
         self.admin = KafkaAdmin(params)
 
@@ -259,8 +288,11 @@ class KafkaTopic:
         topic = self.admin.describe_topic(self.name)
         if topic is None:
             return None
-        return {"partitions": topic["partitions"], "replication_factor": topic["replication_factor"],
-                "config": self.admin.topic_configs(self.name)}
+        return {
+            "partitions": topic["partitions"],
+            "replication_factor": topic["replication_factor"],
+            "config": self.admin.topic_configs(self.name),
+        }
 
     def send(self, op: Mapping[str, Any], validate_only: bool) -> None:
         admin, name = self.admin, self.name
@@ -281,7 +313,9 @@ class KafkaTopic:
             except KafkaModuleError as exc:
                 unknown = sorted(k for k in self.desired["config"] if f"Unknown topic config name: {k}" in exc.msg)
                 if unknown:  # a new topic: the broker checked the keys
-                    raise KafkaModuleError(f"{unknown_key_error(self.name, unknown, [])}; nothing was changed") from None
+                    raise KafkaModuleError(
+                        f"{unknown_key_error(self.name, unknown, [])}; nothing was changed"
+                    ) from None
                 raise KafkaModuleError(f"{exc.msg} (refused in a validate-only request); nothing was changed") from None
 
     def wait(self, op: Mapping[str, Any]) -> None:
@@ -291,11 +325,15 @@ class KafkaTopic:
         elif op["action"] == "delete":
             admin.wait_for(f"the deletion of topic {name!r}", lambda: admin.describe_topic(name) is None)
         elif op["action"] == "create_partitions":
-            admin.wait_for(f"the new partitions of topic {name!r}",
-                           lambda: (admin.describe_topic(name) or {}).get("partitions", 0) >= op["to"])
+            admin.wait_for(
+                f"the new partitions of topic {name!r}",
+                lambda: (admin.describe_topic(name) or {}).get("partitions", 0) >= op["to"],
+            )
         elif not admin.wait_for("", lambda: not config_changes(admin.topic_configs(name), op["values"]), fail=False):
-            self.module.warn(f"topic {name!r}: the broker does not report the new config values after "
-                             f"{admin.timeout:g} s; the next run may report a change again")
+            self.module.warn(
+                f"topic {name!r}: the broker does not report the new config values after "
+                f"{admin.timeout:g} s; the next run may report a change again"
+            )
 
     def apply(self, ops: list[dict[str, Any]]) -> None:
         for op in ops:
@@ -324,7 +362,11 @@ class KafkaTopic:
         topic: dict[str, Any] = {"name": self.name, "exists": after is not None}
         if after is not None:
             topic.update(after, config=dict(sorted(after["config"].items())))
-        result: dict[str, Any] = {"changed": bool(ops), "operations": [describe_operation(op) for op in ops], "topic": topic}
+        result: dict[str, Any] = {
+            "changed": bool(ops),
+            "operations": [describe_operation(op) for op in ops],
+            "topic": topic,
+        }
         if self.module._diff:
             keys = list(self.desired["config"])
             result["diff"] = {"before": diff_view(before, keys), "after": diff_view(after, keys)}
@@ -351,8 +393,11 @@ def main() -> None:
     except KafkaModuleError as exc:
         module.fail_json(msg=scrub(exc.msg, secrets), operations=handler.done if handler else [])
     except Exception as exc:  # pylint: disable=broad-exception-caught  # a clear message instead of a traceback
-        module.fail_json(msg=scrub(f"unexpected error (please report it): {type(exc).__name__}: {exc}", secrets),
-                         operations=handler.done if handler else [], exception=scrub(traceback.format_exc(), secrets))
+        module.fail_json(
+            msg=scrub(f"unexpected error (please report it): {type(exc).__name__}: {exc}", secrets),
+            operations=handler.done if handler else [],
+            exception=scrub(traceback.format_exc(), secrets),
+        )
     module.exit_json(**result)
 
 

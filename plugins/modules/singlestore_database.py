@@ -125,7 +125,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._base imp
     Statement,
     run_module,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier, validate_identifier
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    quote_identifier,
+    validate_identifier,
+)
 
 
 class Database(ManagedObject):
@@ -177,23 +180,28 @@ class Database(ManagedObject):
             return [self.drop()] if before is not None else []
         if partitions is not None:
             if not self.conn.is_singlestore:
-                raise ModuleError(f"partitions is a SingleStore option; the server is {self.conn.label} "
-                                  f"(database {name!r} was not changed)")
+                raise ModuleError(
+                    f"partitions is a SingleStore option; the server is {self.conn.label} "
+                    f"(database {name!r} was not changed)"
+                )
             if partitions < 1:
                 raise ModuleError(f"partitions must be at least 1, got {partitions}")
         if before is None:
             return [self.create()]
         if partitions is not None and before.get("partitions") is None:
             # Create-only, so there is nothing to change either way: say it was not compared rather than fail on a guess.
-            self.module.warn(f"the partition count of database {name!r} cannot be read from information_schema.DISTRIBUTED_PARTITIONS "
-                             f"(no master partition visible to this login); partitions={partitions} was not compared")
+            self.module.warn(
+                f"the partition count of database {name!r} cannot be read from information_schema.DISTRIBUTED_PARTITIONS "
+                f"(no master partition visible to this login); partitions={partitions} was not compared"
+            )
             return []
         if partitions is not None and before.get("partitions") != partitions:
             raise ModuleError(
                 f"database {name!r} exists with {before.get('partitions')} partitions but the task asks for {partitions}; "
                 "the partition count cannot change after creation: create a new database and move the data, "
                 "or remove partitions from the task",
-                current_partitions=before.get("partitions"), wanted_partitions=partitions,
+                current_partitions=before.get("partitions"),
+                wanted_partitions=partitions,
             )
         return []
 

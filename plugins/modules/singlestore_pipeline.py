@@ -347,7 +347,10 @@ diff:
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import run_module
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import Pipeline
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import MODULE_KWARGS, argument_spec
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
+    MODULE_KWARGS,
+    argument_spec,
+)
 
 
 def main() -> None:

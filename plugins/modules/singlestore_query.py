@@ -97,7 +97,11 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, connect, describe_error
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
+    SingleStoreError,
+    connect,
+    describe_error,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
@@ -144,16 +148,24 @@ def main() -> None:
         named_args=dict(type="dict"),
         database=dict(type="str", aliases=["db", "login_db"]),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("positional_args", "named_args")])
+    module = AnsibleModule(
+        argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("positional_args", "named_args")]
+    )
     queries = module.params["query"]
     if isinstance(queries, str):
         queries = [queries]
     if not isinstance(queries, list) or not queries or not all(isinstance(q, str) and q.strip() for q in queries):
         module.fail_json(msg="query must be a non-empty string or a list of non-empty strings")
-    args: Any = module.params["positional_args"] if module.params["positional_args"] is not None else module.params["named_args"]
+    args: Any = (
+        module.params["positional_args"]
+        if module.params["positional_args"] is not None
+        else module.params["named_args"]
+    )
     if isinstance(args, list):
         args = tuple(args)
-    secrets = [str(v) for v in (args.values() if isinstance(args, dict) else args or ()) if isinstance(v, str) and len(v) > 3]
+    secrets = [
+        str(v) for v in (args.values() if isinstance(args, dict) else args or ()) if isinstance(v, str) and len(v) > 3
+    ]
     try:
         conn = connect(module.params, module.params["database"])
     except SingleStoreError as exc:
@@ -174,11 +186,17 @@ def main() -> None:
             try:
                 rows, count = conn.execute(query, args if args is not None and _PLACEHOLDER.search(query) else None)
             except (TypeError, KeyError, ValueError) as exc:
-                module.fail_json(msg=f"statement {len(done) + 1} does not match its parameters ({type(exc).__name__}: {exc}): {query}",
-                                 queries=done, changed=changed and bool(done))
+                module.fail_json(
+                    msg=f"statement {len(done) + 1} does not match its parameters ({type(exc).__name__}: {exc}): {query}",
+                    queries=done,
+                    changed=changed and bool(done),
+                )
             except MySQLError as exc:
-                module.fail_json(msg=scrub(f"{describe_error(exc, module.params)} (statement {len(done) + 1}: {query})", secrets),
-                                 queries=done, changed=changed and bool(done))
+                module.fail_json(
+                    msg=scrub(f"{describe_error(exc, module.params)} (statement {len(done) + 1}: {query})", secrets),
+                    queries=done,
+                    changed=changed and bool(done),
+                )
             results.append([{key: jsonable(val) for key, val in row.items()} for row in rows or []])
             rowcounts.append(count)
             done.append(query)

@@ -254,24 +254,47 @@ def main() -> None:
         database=dict(type="str", required=True, aliases=["db"]),
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        columns=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True), type=dict(type="str", required=True),
-            nullable=dict(type="bool", default=True), default=dict(type="raw"))),
+        columns=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                type=dict(type="str", required=True),
+                nullable=dict(type="bool", default=True),
+                default=dict(type="raw"),
+            ),
+        ),
         primary_key=dict(type="list", elements="str", no_log=False),
         shard_key=dict(type="list", elements="str", no_log=False),
         sort_key=dict(type="list", elements="str", no_log=False),
-        keys=dict(type="list", elements="dict", no_log=False, options=dict(
-            name=dict(type="str", required=True), columns=dict(type="list", elements="str", required=True),
-            unique=dict(type="bool", default=False))),
+        keys=dict(
+            type="list",
+            elements="dict",
+            no_log=False,
+            options=dict(
+                name=dict(type="str", required=True),
+                columns=dict(type="list", elements="str", required=True),
+                unique=dict(type="bool", default=False),
+            ),
+        ),
         storage=dict(type="str", choices=["columnstore", "rowstore", "reference"]),
         definition=dict(type="str"),
         allow_alter=dict(type="bool", default=False),
         rebuild=dict(type="bool", default=False),
         drop_backup=dict(type="bool", default=False),
     )
-    run_module(Table, argument_spec, mutually_exclusive=[
-        ("definition", "columns"), ("definition", "primary_key"), ("definition", "shard_key"), ("definition", "sort_key"),
-        ("definition", "keys"), ("definition", "storage")])
+    run_module(
+        Table,
+        argument_spec,
+        mutually_exclusive=[
+            ("definition", "columns"),
+            ("definition", "primary_key"),
+            ("definition", "shard_key"),
+            ("definition", "sort_key"),
+            ("definition", "keys"),
+            ("definition", "storage"),
+        ],
+    )
 
 
 if __name__ == "__main__":

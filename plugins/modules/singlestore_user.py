@@ -174,12 +174,28 @@ diff:
 
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ManagedObject, ModuleError, Statement, run_module
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
+    ManagedObject,
+    ModuleError,
+    Statement,
+    run_module,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import SingleStoreError, connect
 from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import GrantsReadError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
-    ALL, GRANT_OPTION, check_privileges, compress, expand, full_set, global_all_privileges, level_kind, normalise_privs, parse_level,
-    quote_level, read_grants)
+    ALL,
+    GRANT_OPTION,
+    check_privileges,
+    compress,
+    expand,
+    full_set,
+    global_all_privileges,
+    level_kind,
+    normalise_privs,
+    parse_level,
+    quote_level,
+    read_grants,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import validate_user
 
 
@@ -208,15 +224,23 @@ class User(ManagedObject):
     def read(self) -> dict[str, Any] | None:
         require_ssl = None
         if self.conn.is_singlestore:
-            rows = self.conn.query("SELECT USER, HOST FROM information_schema.USERS WHERE USER = %s AND HOST = %s", (self.user, self.host))
+            rows = self.conn.query(
+                "SELECT USER, HOST FROM information_schema.USERS WHERE USER = %s AND HOST = %s", (self.user, self.host)
+            )
         else:
-            rows = self.conn.query("SELECT User, Host, ssl_type, plugin, authentication_string FROM mysql.user WHERE User = %s AND Host = %s",
-                                   (self.user, self.host))
+            rows = self.conn.query(
+                "SELECT User, Host, ssl_type, plugin, authentication_string FROM mysql.user WHERE User = %s AND Host = %s",
+                (self.user, self.host),
+            )
             if rows:
                 ssl_type = rows[0]["ssl_type"]
-                require_ssl = (ssl_type.decode() if isinstance(ssl_type, bytes) else str(ssl_type or "")).upper() not in ("", "NONE")
+                require_ssl = (
+                    ssl_type.decode() if isinstance(ssl_type, bytes) else str(ssl_type or "")
+                ).upper() not in ("", "NONE")
                 plugin = str(rows[0].get("plugin") or "")
-                self._password_hash = str(rows[0].get("authentication_string") or "") if plugin in ("", "mysql_native_password") else None
+                self._password_hash = (
+                    str(rows[0].get("authentication_string") or "") if plugin in ("", "mysql_native_password") else None
+                )
         if not rows:
             return None
         state: dict[str, Any] = dict(user=self.user, host=self.host, require_ssl=require_ssl)
@@ -240,10 +264,15 @@ class User(ManagedObject):
             out[canon] = normalise_privs(privs, level)
             check_privileges(out[canon], canon, self.conn.is_singlestore)
             if table is not None:
-                rows = self.conn.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (db, table))
+                rows = self.conn.query(
+                    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                    (db, table),
+                )
                 if not any(row["TABLE_NAME"] == table for row in rows):
-                    raise ModuleError(f"privileges on {canon!r}: table {table!r} does not exist in database {db!r} "
-                                      f"(nothing was changed for {self.user}@{self.host})")
+                    raise ModuleError(
+                        f"privileges on {canon!r}: table {table!r} does not exist in database {db!r} "
+                        f"(nothing was changed for {self.user}@{self.host})"
+                    )
         self._desired = out
         return out
 
@@ -271,7 +300,9 @@ class User(ManagedObject):
             # https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/set-password/
             # https://docs.singlestore.com/db/v9.1/security/administration/synchronizing-permissions-across-your-cluster/
             # https://docs.singlestore.com/db/v9.1/security/configure-singlestore-user-accounts/add-a-user/
-            return Statement("GRANT USAGE ON *.* TO %(user)s@%(host)s IDENTIFIED BY %(password)s", params, secrets=("password",))
+            return Statement(
+                "GRANT USAGE ON *.* TO %(user)s@%(host)s IDENTIFIED BY %(password)s", params, secrets=("password",)
+            )
         return Statement("SET PASSWORD FOR %(user)s@%(host)s = PASSWORD(%(password)s)", params, secrets=("password",))
 
     def plan(self, before: dict[str, Any] | None) -> list[Statement]:
@@ -292,13 +323,17 @@ class User(ManagedObject):
             current: dict[str, list[str]] = {}
         else:
             if desired is not None and before["privileges"] is None:
-                raise ModuleError(f"cannot read the privileges of {self.user}@{self.host}: {before['privileges_unreadable']}. "
-                                  "Nothing was changed (no privilege is granted or revoked on a guess).")
+                raise ModuleError(
+                    f"cannot read the privileges of {self.user}@{self.host}: {before['privileges_unreadable']}. "
+                    "Nothing was changed (no privilege is granted or revoked on a guess)."
+                )
             if password is not None and self.params["update_password"] == "always" and self.password_differs():
                 plan.append(self.password_statement(password))
             wanted_ssl = self.params["require_ssl"]
             if wanted_ssl is not None and before["require_ssl"] is not None and wanted_ssl != before["require_ssl"]:
-                plan.append(Statement("ALTER USER %(user)s@%(host)s REQUIRE " + ("SSL" if wanted_ssl else "NONE"), self.who))
+                plan.append(
+                    Statement("ALTER USER %(user)s@%(host)s REQUIRE " + ("SSL" if wanted_ssl else "NONE"), self.who)
+                )
             current = before["privileges"] or {}
         if desired is not None:
             plan += self.privilege_plan(desired, current)
@@ -310,8 +345,10 @@ class User(ManagedObject):
         for level in levels:
             full = self.full(level)
             if level in desired and level_kind(level) != "global" and ALL in current.get(level, []) and not full:
-                raise ModuleError(f"{self.user}@{self.host} holds ALL PRIVILEGES on {level!r}, which SingleStore does not document "
-                                  "below '*.*': the module cannot compare it with the task's list. Nothing was changed.")
+                raise ModuleError(
+                    f"{self.user}@{self.host} holds ALL PRIVILEGES on {level!r}, which SingleStore does not document "
+                    "below '*.*': the module cannot compare it with the task's list. Nothing was changed."
+                )
             want = expand(desired.get(level, set()), full)
             have = expand(set(current.get(level, [])), full)
             grant = want - have
@@ -326,8 +363,13 @@ class User(ManagedObject):
                     plan.append(Statement(f"{verb} {listed} ON {target} {prep} %(user)s@%(host)s{suffix}", self.who))
                     option = option and verb == "REVOKE"
                 if option:
-                    plan.append(Statement(f"{verb} {'GRANT OPTION' if verb == 'REVOKE' else 'USAGE'} ON {target} {prep} %(user)s@%(host)s"
-                                          + (" WITH GRANT OPTION" if verb == "GRANT" else ""), self.who))
+                    plan.append(
+                        Statement(
+                            f"{verb} {'GRANT OPTION' if verb == 'REVOKE' else 'USAGE'} ON {target} {prep} %(user)s@%(host)s"
+                            + (" WITH GRANT OPTION" if verb == "GRANT" else ""),
+                            self.who,
+                        )
+                    )
         return plan
 
     def predict(self, before: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -345,7 +387,9 @@ class User(ManagedObject):
                     privs[level] = privs.get(level, set()) | wanted
             else:
                 privs = {level: set(wanted) for level, wanted in desired.items()}
-            after["privileges"] = {level: compress(expand(p, self.full(level)), self.full(level)) for level, p in privs.items() if p}
+            after["privileges"] = {
+                level: compress(expand(p, self.full(level)), self.full(level)) for level, p in privs.items() if p
+            }
         return after
 
 
