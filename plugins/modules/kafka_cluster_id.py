@@ -30,21 +30,20 @@ options:
       - The file that holds the cluster id (one line). Its directory must exist.
     type: path
     required: true
+extends_documentation_fragment:
+  - transactions_st.realtime.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
     support: full
     details:
       - When the file does not exist, the task reports a change and RV(cluster_id) is V(null); no id is drawn
         and nothing is written. A missing directory is not an error in check mode (an earlier task may be the
         one that creates it); in a real run it is.
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode).
     support: full
     details:
       - A new file shows as added; in check mode its content is a placeholder, since the id is drawn at the real run.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 seealso:
   - name: Kafka's Uuid class

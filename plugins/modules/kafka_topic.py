@@ -19,8 +19,9 @@ description:
     task before anything is changed.
   - After a change the module waits until the cluster metadata shows it, so the next task sees it.
 extends_documentation_fragment:
-  - transactions_st.realtime.kafka
-  - transactions_st.realtime.kafka.actiongroup_kafka
+  - transactions_st.realtime.connection.kafka
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.kafka
 options:
   name:
     description:
@@ -56,19 +57,16 @@ options:
     type: dict
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
     support: full
     details:
       - Reads the topic and sends validate-only requests for the planned changes (these need the same
         permissions as the changes); nothing is changed.
       - For a topic that would be created, RV(topic.config) holds only the keys given in O(config).
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode).
     support: full
     details:
       - Before and after hold C(partitions), C(replication_factor) and the O(config) keys given.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 seealso:
   - name: Kafka topic configuration reference

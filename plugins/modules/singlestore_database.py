@@ -37,9 +37,9 @@ options:
       - Unset means the server's default. The SingleStore dev image always creates 2 partitions.
     type: int
 extends_documentation_fragment:
-  - transactions_st.realtime.singlestore
-  - transactions_st.realtime.singlestore.attributes
-  - transactions_st.realtime.singlestore.actiongroup_singlestore
+  - transactions_st.realtime.connection.singlestore
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.singlestore
 attributes:
   check_mode:
     support: full

@@ -190,9 +190,9 @@ options:
     description: Run C(START PIPELINE ... FOREGROUND LIMIT n BATCHES) after any change; the rows it loads are in RV(rows_loaded).
     type: int
 extends_documentation_fragment:
-  - transactions_st.realtime.singlestore
-  - transactions_st.realtime.singlestore.attributes
-  - transactions_st.realtime.singlestore.actiongroup_singlestore
+  - transactions_st.realtime.connection.singlestore
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.singlestore
 attributes:
   check_mode:
     support: full

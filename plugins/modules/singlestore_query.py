@@ -36,9 +36,9 @@ options:
     type: str
     aliases: [db, login_db]
 extends_documentation_fragment:
-  - transactions_st.realtime.singlestore
-  - transactions_st.realtime.singlestore.attributes
-  - transactions_st.realtime.singlestore.actiongroup_singlestore
+  - transactions_st.realtime.connection.singlestore
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.singlestore
 attributes:
   check_mode:
     support: full

@@ -139,9 +139,9 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - transactions_st.realtime.singlestore
-  - transactions_st.realtime.singlestore.attributes
-  - transactions_st.realtime.singlestore.actiongroup_singlestore
+  - transactions_st.realtime.connection.singlestore
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.singlestore
 attributes:
   check_mode:
     support: full

@@ -76,9 +76,9 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
-  - transactions_st.realtime.singlestore
-  - transactions_st.realtime.singlestore.attributes
-  - transactions_st.realtime.singlestore.actiongroup_singlestore
+  - transactions_st.realtime.connection.singlestore
+  - transactions_st.realtime.attributes
+  - transactions_st.realtime.action_group.singlestore
 attributes:
   check_mode:
     support: full

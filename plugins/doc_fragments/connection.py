@@ -1,13 +1,17 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared documentation of the singlestore_* modules: connection options and attributes."""
+"""Connection options, one fragment per product; their argument specs are in module_utils.
+
+Every module that connects extends one of these, and the matching fragment of action_group.py
+(tests/unit/packaging/test_action_groups.py checks it). The attributes have their own fragment (attributes.py).
+"""
 
 from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Connection options, used by every singlestore_* module.
-    DOCUMENTATION = r"""
+    # The singlestore_* modules (SingleStore, MySQL, MariaDB over PyMySQL).
+    SINGLESTORE = r"""
 options:
   login_host:
     description:
@@ -88,43 +92,64 @@ notes:
     a backslash, a newline or a NUL character, or longer than 64 characters, are refused.
 """
 
-    # Attribute descriptions (as community.docker's _attributes); each module states its own support and details.
-    ATTRIBUTES = r"""
-options: {}
-attributes:
-  check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying target.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
-  idempotent:
+    # The kafka_* modules that talk to a cluster (confluent-kafka's admin client).
+    KAFKA = r"""
+options:
+  bootstrap_servers:
     description:
-      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
-"""
-
-    # The action group, for module_defaults.
-    ACTIONGROUP_SINGLESTORE = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/transactions_st.realtime.singlestore) in C(module_defaults) to set connection options once.
-    support: full
-    membership:
-      - transactions_st.realtime.singlestore
-"""
-
-    # Attributes of a module that only reads.
-    INFO_MODULE = r"""
-options: {}
-attributes:
-  check_mode:
-    support: full
-    details:
-      - This action does not modify state.
-  diff_mode:
-    support: N/A
-    details:
-      - This action does not modify state.
-  idempotent:
-    support: full
+      - The brokers to contact first, each as C(host:port) (an IPv6 address in brackets, C([::1]:9092)).
+      - The client learns the rest of the cluster from them.
+    type: list
+    elements: str
+    required: true
+  security_protocol:
+    description:
+      - How the client talks to the brokers, as the listener is configured on the broker side.
+      - V(SASL_PLAINTEXT) and V(SASL_SSL) need O(sasl_username) and O(sasl_password);
+        V(SSL) and V(SASL_SSL) accept the C(ssl_*) options.
+      - Giving a C(sasl_*) or C(ssl_*) option that the chosen protocol does not use is an error, so a
+        credential or a CA is never silently ignored.
+    type: str
+    choices: [PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL]
+    default: PLAINTEXT
+  sasl_mechanism:
+    description:
+      - The SASL mechanism, when O(security_protocol) is V(SASL_PLAINTEXT) or V(SASL_SSL).
+      - Defaults to V(PLAIN) when SASL is used.
+    type: str
+    choices: [PLAIN, SCRAM-SHA-256, SCRAM-SHA-512]
+  sasl_username:
+    description: The SASL user name.
+    type: str
+  sasl_password:
+    description: The SASL password. Never shown in results, errors or logs.
+    type: str
+  ssl_ca_location:
+    description:
+      - Path on the managed host to the CA certificate(s), PEM, used to verify the brokers.
+      - Without it, the system CA store is used.
+    type: path
+  ssl_certificate_location:
+    description:
+      - Path on the managed host to the client certificate, PEM, for TLS client authentication.
+      - Requires O(ssl_key_location).
+    type: path
+  ssl_key_location:
+    description: Path on the managed host to the client private key, PEM.
+    type: path
+  ssl_key_password:
+    description: The passphrase of O(ssl_key_location). Never shown in results, errors or logs.
+    type: str
+  request_timeout:
+    description:
+      - Seconds to wait for each request to the cluster, and for a change to show in the cluster metadata.
+      - An unreachable cluster fails after this long with the servers named.
+    type: float
+    default: 30
+requirements:
+  - confluent-kafka >= 2.4 (Python, on the managed host; its wheels bundle librdkafka)
+notes:
+  - The module runs on the managed host and connects from there; use C(delegate_to) to run it where
+    the brokers are reachable.
+  - Kafka 2.4 or newer (KRaft or ZooKeeper mode) is required for the admin requests used.
 """
