@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run every test suite of the collection and print a readable summary.
 
-Suites: unit, lint (ansible-lint, production profile; ruff; mypy), sanity (ansible-test on the built
-collection), integration (pytest against the lab), molecule (every scenario found).
+Suites: unit, lint (ansible-lint, production profile; ruff; mypy; antsibull-changelog), sanity (ansible-test on
+the built collection), integration (pytest against the lab), molecule (every scenario found).
 The lab is started when a suite needs it and stopped afterwards if this script started it.
 A suite that finds no tests is reported as such and does not fail the run.
 """
@@ -16,6 +16,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,15 +49,33 @@ def suite_integration() -> tuple[int, str]:
     return run([PY, "-m", "pytest", "tests/integration", "-q"]), ""
 
 
+def changelog_current() -> int:
+    """CHANGELOG.rst is what antsibull-changelog generates from changelogs/changelog.yaml (nobody edits it by hand)."""
+    with tempfile.TemporaryDirectory(prefix="changelog-") as tmp:
+        fresh = Path(tmp) / "CHANGELOG.rst"
+        rc = run([str(BIN / "antsibull-changelog"), "generate", "--output", str(fresh), "--output-format", "rst"])
+        if rc:
+            return rc
+        if fresh.read_text(encoding="utf-8") != (ROOT / "CHANGELOG.rst").read_text(encoding="utf-8"):
+            print("CHANGELOG.rst differs from changelogs/changelog.yaml: run antsibull-changelog generate", flush=True)
+            return 1
+    return 0
+
+
 def suite_lint() -> tuple[int, str]:
-    """ansible-lint (production profile), ruff (ruff.toml), then mypy on the paths mypy.ini names."""
-    steps = {
+    """ansible-lint (production profile), ruff (ruff.toml), mypy on the paths mypy.ini names, then the changelog:
+    its fragments, changelogs/changelog.yaml and CHANGELOG.rst generated from it (antsibull-changelog)."""
+    changelog = str(BIN / "antsibull-changelog")
+    steps: dict[str, list[str] | Callable[[], int]] = {
         "ansible-lint": [str(BIN / "ansible-lint"), "--offline", "--profile", "production"],
         "ruff format": [str(BIN / "ruff"), "format", "--check", "--quiet"],
         "ruff check": [str(BIN / "ruff"), "check", "--quiet"],
         "mypy (files/producer)": [str(BIN / "mypy"), "--config-file", str(ROOT / "mypy.ini")],
+        "changelog fragments": [changelog, "lint"],
+        "changelog.yaml": [changelog, "lint-changelog-yaml", "--strict", "changelogs/changelog.yaml"],
+        "CHANGELOG.rst up to date": changelog_current,
     }
-    failed = [label for label, cmd in steps.items() if run(cmd)]
+    failed = [label for label, step in steps.items() if (step() if callable(step) else run(step))]
     detail = ", ".join(f"{label} {'failed' if label in failed else 'passed'}" for label in steps)
     return (1 if failed else 0), detail
 
