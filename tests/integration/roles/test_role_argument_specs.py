@@ -1,4 +1,5 @@
-"""meta/argument_specs.yml of the docker_host and kafka roles: a wrong type fails before any role task.
+"""meta/argument_specs.yml of the docker_host, kafka and compose_project roles: a wrong type fails
+before any role task.
 
 Runs the role in check mode on localhost; the validation task is the role's first, so nothing on the
 machine is looked at or changed when it fails.
@@ -31,6 +32,10 @@ CASES = [
     ("kafka", {"kafka_scram_users": "alice"}, "kafka_scram_users"),
     ("docker_host", {"docker_host_daemon_options": "not-a-dict"}, "docker_host_daemon_options"),
     ("docker_host", {"docker_host_source": "snap"}, "docker_host_source"),
+    # The internal role: its project directory is required, its pull policy one of compose's.
+    ("compose_project", {}, "compose_project_dir"),
+    ("compose_project", {"compose_project_dir": "/nonexistent", "compose_project_pull": "sometimes"},
+     "compose_project_pull"),
 ]
 
 
@@ -46,12 +51,15 @@ def test_wrong_type_fails_before_any_task(tmp_path: Path, role: str, role_vars: 
     assert first_task not in out, out[-3000:]
 
 
-@pytest.mark.parametrize("role", ["docker_host", "kafka"])
+@pytest.mark.parametrize("role", ["docker_host", "kafka", "compose_project"])
 def test_every_default_is_documented_with_its_type(role: str) -> None:
-    """Each variable in defaults/main.yml is in the argument spec, and its default matches the spec's."""
+    """Each variable in defaults/main.yml is in the argument spec, and its default matches the spec's;
+    a required option has no default."""
     defaults = load_yaml(ROLES / role / "defaults" / "main.yml")
     options = load_yaml(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert sorted(defaults) == sorted(options)
+    required = sorted(name for name, spec in options.items() if spec.get("required"))
+    assert sorted(defaults) == sorted(set(options) - set(required))
+    assert all("default" not in options[name] for name in required), required
     for name, value in defaults.items():
         assert name.startswith(f"{role}_"), name
         spec = options[name]

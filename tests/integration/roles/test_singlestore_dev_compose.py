@@ -185,7 +185,7 @@ def test_defaults_are_documented() -> None:
 
 
 @pytest.mark.parametrize(("role_vars", "named"), [
-    ({"singlestore_dev_root_password": "it's"}, "singlestore_dev_root_password is required"),
+    ({"singlestore_dev_root_password": "it's"}, "singlestore_dev_root_password must not contain a single quote"),
     ({"singlestore_dev_root_password": ""}, "singlestore_dev_root_password is required"),
     ({"singlestore_dev_root_password": "pw", "singlestore_dev_pull": "sometimes"}, "singlestore_dev_pull"),
     ({"singlestore_dev_root_password": "pw", "singlestore_dev_studio_port": 3306}, "distinct TCP ports"),
