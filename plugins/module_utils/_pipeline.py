@@ -23,15 +23,15 @@ A replace onto another source (brokers or topic) starts from ``start_from`` inst
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
     ManagedObject,
     ModuleError,
-    MySQLError,
     Statement,
+    driver_errors,
+    run_statement,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import describe_error
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
     broker_key,
     desired_statement,
@@ -122,13 +122,14 @@ class Pipeline(ManagedObject):
         """The cursor of every partition (partition -> next offset to load), to set again after CREATE OR REPLACE.
 
         Refuses (ModuleError) when they cannot be read: PIPELINES_CURSORS may hold NULLs."""
-        try:
+        with driver_errors(
+            self.params,
+            lambda error: (
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, "
+                f"but information_schema.PIPELINES_CURSORS cannot be read ({error})"
+            ),
+        ):
             rows = self.read_cursors()
-        except MySQLError as exc:
-            raise ModuleError(
-                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but "
-                f"information_schema.PIPELINES_CURSORS cannot be read ({describe_error(exc, self.params)})"
-            ) from None
         unknown = sorted(str(r["SOURCE_PARTITION_ID"]) for r in rows if r["CURSOR_OFFSET"] is None)
         if unknown:
             raise ModuleError(
@@ -330,28 +331,31 @@ class Pipeline(ManagedObject):
                     )
                 except ModuleError as exc:
                     raise ModuleError(f"{exc.msg}{self.progress()}{self.restart(stopped)}") from None
-            try:
-                rows, count = self.conn.execute(stmt.sql, stmt.params)
-            except MySQLError as exc:
-                message = scrub_text(describe_error(exc, self.params), stmt.secret_values() + self.secrets)
-                raise ModuleError(
-                    f"{message} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}"
-                ) from None
-            self.executed.append(stmt.display())
+            rows, count = self.execute(stmt, self.while_running_stopped(stmt, stopped))
             stopped = stopped or stmt.sql.startswith("STOP PIPELINE")
             if kind == "test":
                 self.result["test_rows"] = json.loads(json.dumps(rows or [], default=str))
             elif kind == "foreground":
                 self.result["rows_loaded"] = max(int(count or 0), 0)
 
+    def while_running_stopped(self, stmt: PipelineStatement, stopped: bool) -> Callable[[str], str]:
+        """The ``on_error`` of a planned statement: as ManagedObject's, credentials scrubbed from the server's
+        text, and the pipeline started again when this task stopped it."""
+
+        def message(error: str) -> str:
+            error = scrub_text(error, stmt.secret_values() + self.secrets)
+            return f"{error} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}"
+
+        return message
+
     def restart(self, stopped: bool) -> str:
         """After a failure: start again a pipeline this task stopped (unless the task wants it stopped)."""
         if not stopped or self.params["state"] == "stopped":
             return ""
         try:
-            self.conn.execute(f"START PIPELINE IF NOT RUNNING {self.qname}", ())
-        except MySQLError as exc:
-            return f"; the pipeline was stopped by this task and could not be started again: {describe_error(exc, self.params)}"
+            run_statement(self.conn, self.params, f"START PIPELINE IF NOT RUNNING {self.qname}", (), str)
+        except ModuleError as exc:
+            return f"; the pipeline was stopped by this task and could not be started again: {exc.msg}"
         return "; the pipeline was started again"
 
     def run(self) -> dict[str, Any]:
