@@ -9,11 +9,11 @@ from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection
 from ansible_collections.transactions_st.realtime.plugins.module_utils._database import read_database
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import global_all_privileges
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import read_pipelines
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_qualified
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table import read_table
 from ansible_collections.transactions_st.realtime.plugins.module_utils._user import list_accounts, read_user
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_privileges import global_all_privileges
 
 SYSTEM_DATABASES = {"information_schema", "mysql", "performance_schema", "sys", "memsql", "cluster"}
 SUBSETS = ("server", "databases", "tables", "users", "pipelines")
@@ -115,4 +115,4 @@ class Gatherer:
     def pipelines(self) -> dict[str, Any]:
         if not self.conn.is_singlestore:
             return {}
-        return {f"{p['database']}.{p['name']}": p for p in pipelines_info(self.conn) if self.wanted(p["database"])}
+        return {f"{p['database']}.{p['name']}": p for p in read_pipelines(self.conn) if self.wanted(p["database"])}

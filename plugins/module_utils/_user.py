@@ -20,8 +20,8 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._connecti
     SingleStoreError,
     connect,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import GrantsReadError
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import validate_user
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_privileges import (
     ALL,
     GRANT_OPTION,
     check_privileges,
@@ -35,7 +35,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._privileg
     quote_level,
     read_grants,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import validate_user
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_sql import GrantsReadError
 
 
 def list_accounts(conn: Connection) -> list[tuple[str, str]]:

@@ -248,7 +248,7 @@ diff:
 from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SingleStoreModule
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table_object import Table
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table import Table
 
 
 def argument_spec() -> dict[str, Any]:

@@ -19,16 +19,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import (
-    SINGLESTORE_PRIVILEGES,
-    AccountGrants,
-    GrantsReadError,
-    read_show_grants,
-)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     IdentifierError,
     quote_identifier,
     validate_identifier,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_sql import (
+    SINGLESTORE_PRIVILEGES,
+    AccountGrants,
+    GrantsReadError,
+    read_show_grants,
 )
 
 GRANT_OPTION = "GRANT OPTION"

@@ -15,10 +15,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._base imp
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
     CARRIED,
     PipelineStatement,
-    scrub_config,
     tokenize,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config
 
 ON_DUPLICATE_CLAUSE = {"skip": "SKIP DUPLICATE KEY ERRORS", "replace": "REPLACE", "ignore": "IGNORE"}
 CSV_DEFAULTS = {
