@@ -124,9 +124,9 @@ def read_pipelines(
                 "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
                 "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
                 "partitions": partitions,
-                # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data extraction is
-                # still in progress or failed" (PIPELINES_CURSORS,
-                # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud).
+                # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data
+                # extraction is still in progress or failed" (PIPELINES_CURSORS, cloud,
+                # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/).
                 "lag": sum(p["lag"] for p in partitions)
                 if partitions and all(p["lag"] is not None for p in partitions)
                 else None,
@@ -232,9 +232,9 @@ class Pipeline(ManagedObject):
         unknown = sorted(str(r["SOURCE_PARTITION_ID"]) for r in rows if r["CURSOR_OFFSET"] is None)
         if unknown:
             raise ModuleError(
-                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but the cursor of "
-                f"partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS (try again once "
-                "the running batch is over)"
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, "
+                f"but the cursor of partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS "
+                "(try again once the running batch is over)"
             )
         return {str(r["SOURCE_PARTITION_ID"]): int(r["CURSOR_OFFSET"]) for r in rows}
 
@@ -270,7 +270,8 @@ class Pipeline(ManagedObject):
             what = (
                 f"database {self.database!r}"
                 if not self.database_exists
-                else f"target {'procedure' if p.get('procedure') else 'table'} {self.database}.{p.get('procedure') or p['table']}"
+                else f"target {'procedure' if p.get('procedure') else 'table'} "
+                f"{self.database}.{p.get('procedure') or p['table']}"
             )
             if not self.module.check_mode:
                 raise ModuleError(f"{what} does not exist; create it before {where} (nothing was changed)")
@@ -304,11 +305,13 @@ class Pipeline(ManagedObject):
         if before is None:
             create = desired_statement(p, {}, False, has_credentials)
             self.desired = parse_definition(create.canonical())
-            steps = [("config", create)]
+            steps: list[tuple[str, PipelineStatement]] = [("config", create)]
             if p["start_from"] == "latest":
                 steps.append(("config", self.stmt("ALTER PIPELINE {p} SET OFFSETS LATEST")))
             return steps
         current = self.definition
+        if current is None:  # read() parses the definition of every pipeline it finds
+            raise ModuleError(f"cannot read the definition of {where}")
         if not current["endpoint_readable"]:
             raise ModuleError(
                 f"cannot read the Kafka endpoint of {where} from SHOW CREATE PIPELINE (it hides URLs and credentials "
@@ -320,12 +323,12 @@ class Pipeline(ManagedObject):
         )
         replace = desired_statement(p, carried, True, has_credentials)
         self.desired = parse_definition(replace.canonical())
-        steps: list[tuple[str, PipelineStatement]] = []
+        steps = []
         resend = has_credentials and p["update_credentials"] == "always"
         # ALTER PIPELINE ... SET CREDENTIALS is in the 9.0 grammar, not in 8.9's (ALTER PIPELINE, "Syntax",
         # https://docs.singlestore.com/db/v9.0/reference/sql-reference/pipelines-commands/alter-pipeline/ (9.0) and
-        # https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/ (8.9)): before 9.0
-        # new credentials go in with CREATE OR REPLACE PIPELINE, the offsets carried over as for any replace.
+        # https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/ (8.9)):
+        # before 9.0 new credentials go in with CREATE OR REPLACE PIPELINE, the offsets carried over as for any replace.
         resend_by_replace = resend and not self.conn.version_at_least(9, 0)
         differs = signature(self.desired, self.table_columns) != signature(current, self.table_columns)
         if differs or resend_by_replace:
@@ -336,8 +339,8 @@ class Pipeline(ManagedObject):
                 )
             if current["other_tail"]:
                 raise ModuleError(
-                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has clauses after "
-                    "INTO this module cannot carry over: "
+                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, "
+                    "and it has clauses after INTO this module cannot carry over: "
                     + "; ".join(scrub_text(c) for c in current["other_tail"])
                     + ". Nothing was changed"
                 )
@@ -356,7 +359,7 @@ class Pipeline(ManagedObject):
             if resend:
                 alter = PipelineStatement(
                     f"ALTER PIPELINE {self.qname} SET CREDENTIALS %(credentials)s",
-                    {"credentials": replace.params["credentials"]},
+                    {"credentials": replace.named["credentials"]},
                     ("credentials",),
                     replace.hidden,
                 )
@@ -384,9 +387,9 @@ class Pipeline(ManagedObject):
         """reset_offsets: SET OFFSETS EARLIEST unless every cursor is known to be at the earliest offset already.
 
         PIPELINES_CURSORS' EARLIEST_OFFSET "may be NULL if data extraction is still in progress or failed"
-        (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud). With
-        a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a cursor already there
-        loads nothing again."""
+        (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/,
+        cloud). With a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a
+        cursor already there loads nothing again."""
         self.cursors = self.read_cursors()
         unknown = [
             str(c["SOURCE_PARTITION_ID"])

@@ -53,9 +53,9 @@ def on_duplicate_of(d: dict[str, Any]) -> str:
 
 def derived_mapping(d: dict[str, Any], table_columns: list[str] | None) -> bool:
     """Whether a JSON mapping is the one ``FORMAT JSON`` without a list stands for: every column of the target table,
-    each from the JSON key of its own name (``c <- c``), nothing else. No public source shows whether SHOW CREATE PIPELINE
-    prints such a pipeline bare or with this mapping spelled out, so both read as "no mapping" (corpus cases
-    show_create_pipeline/json_no_mapping_*.yml)."""
+    each from the JSON key of its own name (``c <- c``), nothing else. No public source shows whether
+    SHOW CREATE PIPELINE prints such a pipeline bare or with this mapping spelled out, so both read as
+    "no mapping" (corpus cases show_create_pipeline/json_no_mapping_*.yml)."""
     if not d["mapping"] or not table_columns or d["format"] != "json":
         return False
     targets = [m["column"].lower() for m in d["mapping"]]
@@ -160,8 +160,9 @@ def desired_statement(
         raise ModuleError(f"kafka.topic {topic!r} is not a valid Kafka topic name (letters, digits, '.', '_', '-')")
     values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + "/" + topic}
     aggregator = "AGGREGATOR " if carried.get("aggregator") else ""  # not managed: kept as the server has it
+    name = quote_identifier(params["name"], "pipeline name")
     lines = [
-        f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {quote_identifier(params['name'], 'pipeline name')}",
+        f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {name}",
         "AS LOAD DATA KAFKA %(endpoint)s",
     ]
     if kafka.get("config"):

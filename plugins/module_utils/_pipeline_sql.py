@@ -49,12 +49,13 @@ DEFAULTS_PRINTED = ("DISABLE OUT_OF_ORDER OPTIMIZATION", "DISABLE OFFSETS METADA
 class PipelineStatement(Statement):
     """A Statement whose credentials JSON and each of its values are scrubbed from any error text."""
 
-    __slots__ = ("hidden",)
+    __slots__ = ("hidden", "named")
 
     def __init__(
         self, sql: str, params: dict[str, Any] | None = None, secrets: Iterable[str] = (), hidden: Iterable[str] = ()
     ) -> None:
-        super().__init__(sql, params if params is not None else {}, secrets)
+        self.named: dict[str, Any] = params if params is not None else {}  # the parameters, typed as a dict
+        super().__init__(sql, self.named, secrets)
         self.hidden = [str(v) for v in hidden if v not in (None, "")]
 
     def secret_values(self) -> list[str]:
@@ -217,11 +218,15 @@ class _Parser:
         self.i += 1
         return tok
 
+    def next_is(self, text: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.text == text
+
     def name(self) -> str:
         tok = self.take()
         if tok.kind not in ("ident", "word"):
             raise DefinitionError(f"expected a name near {self.near()!r}")
-        if self.peek() is not None and self.peek().text == ".":
+        if self.next_is("."):
             self.i += 1
             return self.name()
         return tok.value
@@ -239,7 +244,7 @@ class _Parser:
         return int(tok.value)
 
     def group(self) -> list[Token]:
-        if self.peek() is None or self.peek().text != "(":
+        if not self.next_is("("):
             raise DefinitionError(f"expected '(' near {self.near()!r}")
         depth, start = 0, self.i
         while self.i < len(self.toks):
@@ -377,7 +382,8 @@ def parse_definition(text: str) -> dict[str, Any]:
             except ValueError:
                 d["config"] = raw
         elif p.accept("CREDENTIALS"):
-            p.take()  # whatever the server shows (the JSON to a SUPER user, a hidden form to others): only its presence counts
+            # whatever the server shows (the JSON to a SUPER user, a hidden form to others): only its presence counts
+            p.take()
             d["has_credentials"] = True
         elif any(p.at(keyword) for keyword in CARRIED.values()):
             key = p.take().value.lower()
@@ -409,7 +415,7 @@ def parse_definition(text: str) -> dict[str, Any]:
     while p.peek() is not None:
         if p.accept("FORMAT"):
             d["format"] = p.take().value.lower()
-            if d["format"] == "json" and p.peek() is not None and p.peek().text == "(":
+            if d["format"] == "json" and p.next_is("("):
                 d["mapping"] = _mapping(p, p.group(), qualifiers)
         elif p.accept("FIELDS") or p.accept("COLUMNS"):
             while True:
@@ -429,7 +435,7 @@ def parse_definition(text: str) -> dict[str, Any]:
                     d["csv"]["lines_starting_by"] = p.string()
                 else:
                     break
-        elif p.peek().text == "(" and d["format"] == "csv":
+        elif p.next_is("(") and d["format"] == "csv":
             for part in _split(p.group()):
                 column, qualifier = _target(p, part, "a column or @variable")
                 qualifiers += [qualifier] if qualifier is not None else []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError, SingleStoreModule
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
@@ -43,6 +43,15 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _failed_statement(number: int, query: str, secrets: list[str]) -> Callable[[str], str]:
+    """The ``on_error`` of statement ``number``: the error, then which statement, its secrets scrubbed."""
+
+    def message(error: str) -> str:
+        return scrub(f"{error} (statement {number}: {query})", secrets)
+
+    return message
+
+
 def run_queries(module: SingleStoreModule) -> dict[str, Any]:
     """Run the task's statements; the result, or a ModuleError naming the statement that failed."""
     params = module.params
@@ -74,7 +83,7 @@ def run_queries(module: SingleStoreModule) -> dict[str, Any]:
             rows, count = module.execute(
                 query,
                 args if args is not None and _PLACEHOLDER.search(query) else None,
-                lambda error, number=number, query=query: scrub(f"{error} (statement {number}: {query})", secrets),
+                _failed_statement(number, query, secrets),
                 changed=changed and bool(done),
             )
         except (TypeError, KeyError, ValueError) as exc:  # PyMySQL's own %-formatting of the parameters

@@ -72,8 +72,8 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
         return None
     columns = []
     for row in conn.query(
-        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION FROM information_schema.COLUMNS "
-        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION "
+        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
         (database, name),
     ):
         ctype = row["COLUMN_TYPE"].decode() if isinstance(row["COLUMN_TYPE"], bytes) else str(row["COLUMN_TYPE"])
@@ -243,7 +243,8 @@ class Table(ManagedObject):
         if changed_keys and not self.params["allow_alter"]:
             names = ", ".join(key["name"] for key in changed_keys)
             raise ModuleError(
-                f"table {self.database}.{self.name}: key(s) {names} differ from the task; set allow_alter=true to recreate them"
+                f"table {self.database}.{self.name}: key(s) {names} differ from the task; "
+                "set allow_alter=true to recreate them"
             )
         refused = refused_alters(spec, before, changed_keys, self.before_rowstore) if self.conn.is_singlestore else []
         final = [msg for msg, rebuild_helps in refused if not rebuild_helps]

@@ -74,8 +74,8 @@ def check_key_columns(spec: dict[str, Any]) -> None:
             if col not in names:
                 raise SpecError(f"{label} names column {col!r}, which is not in the table's columns")
     if spec["storage"] == "reference":
-        # "Reference tables must have explicit primary keys"
-        # (https://docs.singlestore.com/db/v9.1/introduction/distributed-architecture/distributed-sql-surface-area/, 9.1)
+        # "Reference tables must have explicit primary keys" (9.1,
+        # https://docs.singlestore.com/db/v9.1/introduction/distributed-architecture/distributed-sql-surface-area/)
         if not spec["primary_key"]:
             raise SpecError("a reference table needs a primary_key")
         if spec["shard_key"]:

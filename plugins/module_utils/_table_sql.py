@@ -120,7 +120,8 @@ def _body(text: str) -> tuple[str, str]:
 
 
 def _columns(rest: str) -> list[str] | None:
-    """The column names of the first ``(...)`` group in ``rest`` (ASC/DESC and prefix lengths dropped); None if no group."""
+    """The column names of the first ``(...)`` group in ``rest`` (ASC/DESC and prefix lengths dropped); None if
+    there is no group."""
     match = re.search(r"\((?P<cols>(?:[^()`]|`(?:[^`]|``)*`|\(\d+\))*)\)", rest)
     if not match:
         return None

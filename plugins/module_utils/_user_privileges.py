@@ -150,7 +150,8 @@ def quote_level(level: str) -> str:
 
 
 def normalise_privs(privs: Any, level: str) -> set[str]:
-    """A task's privilege list (or comma separated string) -> upper-case set; ALL -> ALL PRIVILEGES; GRANT -> GRANT OPTION."""
+    """A task's privilege list (or comma separated string) -> upper-case set; ALL -> ALL PRIVILEGES;
+    GRANT -> GRANT OPTION."""
     items = privs.split(",") if isinstance(privs, str) else list(privs or [])
     out = set()
     for item in items:
@@ -233,10 +234,12 @@ def grantee(user: str, host: str) -> str:
 
 
 _VIEW_QUERIES = (
-    "SELECT '*' AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = %s",
-    "SELECT TABLE_SCHEMA AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = %s",
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.TABLE_PRIVILEGES "
+    "SELECT '*' AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES "
     "WHERE GRANTEE = %s",
+    "SELECT TABLE_SCHEMA AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES "
+    "WHERE GRANTEE = %s",
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE "
+    "FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = %s",
 )
 
 
