@@ -228,9 +228,6 @@ class Connection:
             rows = [dict(row) for row in cur.fetchall()] if cur.description else None
             return rows, cur.rowcount
 
-    def literal(self, value: Any) -> str:
-        return str(self.raw.literal(value))
-
     def close(self) -> None:
         try:
             self.raw.close()

@@ -18,8 +18,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sq
     split_top_level,
 )
 
-STORAGE_KINDS = ("columnstore", "rowstore", "reference")
-
 
 class SpecError(ValueError):
     """The table described by the task is invalid; the message says why."""
