@@ -38,6 +38,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._connecti
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_spec import (
     broker_key,
     desired_statement,
+    pipeline_facts,
     public,
     signature,
 )
@@ -52,16 +53,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
     quote_identifier,
     validate_identifier,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config, scrub_text
-
-
-def _number(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float, str, bool)):
-        return value
-    try:
-        return float(value) if "." in str(value) else int(value)
-    except (TypeError, ValueError):
-        return str(value)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_text
 
 
 def read_pipelines(
@@ -87,21 +79,6 @@ def read_pipelines(
         f"SELECT * FROM information_schema.PIPELINES {where} ORDER BY DATABASE_NAME, PIPELINE_NAME", args
     ):
         key = (row["DATABASE_NAME"], row["PIPELINE_NAME"])
-        partitions = []
-        for cur in sorted(
-            cursors.get(key, []), key=lambda c: (len(str(c["SOURCE_PARTITION_ID"])), str(c["SOURCE_PARTITION_ID"]))
-        ):
-            latest, cursor = _number(cur.get("LATEST_OFFSET")), _number(cur.get("CURSOR_OFFSET"))
-            partitions.append(
-                {
-                    "partition": str(cur["SOURCE_PARTITION_ID"]),
-                    "earliest_offset": _number(cur.get("EARLIEST_OFFSET")),
-                    "latest_offset": latest,
-                    "cursor_offset": cursor,
-                    "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
-                    "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP")),
-                }
-            )
         definition, definition_error = None, None
         try:
             text = conn.query(
@@ -112,41 +89,14 @@ def read_pipelines(
         except (MySQLError, DefinitionError, IndexError) as exc:  # reported in the facts, never a failure
             definition_error = scrub_text(str(exc) or type(exc).__name__)
         result.append(
-            {
-                "database": key[0],
-                "name": key[1],
-                "id": _number(row.get("PIPELINE_ID")),
-                "state": row.get("STATE"),
-                "config_json": scrub_config(row.get("CONFIG_JSON")),
-                "definition": definition,
-                "definition_error": definition_error,
-                "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
-                "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
-                "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
-                "partitions": partitions,
-                # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data
-                # extraction is still in progress or failed" (PIPELINES_CURSORS, cloud,
-                # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/).
-                "lag": sum(p["lag"] for p in partitions)
-                if partitions and all(p["lag"] is not None for p in partitions)
-                else None,
-                "batches": [
-                    {
-                        k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v))
-                        for k, v in b.items()
-                        if k not in ("DATABASE_NAME", "PIPELINE_NAME")
-                    }
-                    for b in batch_rows.get(key, [])[:batches]
-                ],
-                "errors": [
-                    {
-                        k.lower(): scrub_text(_number(v))
-                        for k, v in e.items()
-                        if k not in ("DATABASE_NAME", "PIPELINE_NAME")
-                    }
-                    for e in error_rows.get(key, [])[:errors]
-                ],
-            }
+            pipeline_facts(
+                row,
+                definition,
+                definition_error,
+                cursors.get(key, []),
+                batch_rows.get(key, [])[:batches],
+                error_rows.get(key, [])[:errors],
+            )
         )
     return result
 

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SingleStore Kafka pipelines, the module's options: their argument spec, the CREATE PIPELINE statement they
 render (``desired_statement()``, one clause per line as SHOW CREATE PIPELINE prints it), and the forms a parsed
-definition (_pipeline_sql) takes in option terms: ``signature()`` to compare, ``public()`` to return.
+definition (_pipeline_sql) takes in option terms: ``signature()`` to compare, ``public()`` to return; and
+``pipeline_facts()``, what singlestore_info returns for one pipeline.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
     tokenize,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
-from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config, scrub_text
 
 ON_DUPLICATE_CLAUSE = {"skip": "SKIP DUPLICATE KEY ERRORS", "replace": "REPLACE", "ignore": "IGNORE"}
 CSV_DEFAULTS = {
@@ -254,3 +255,71 @@ def _format_lines(params: dict[str, Any], values: dict[str, Any]) -> list[str]:
     if csv.get("columns"):
         lines.append("(" + ", ".join(_target_name(c, "csv column") for c in csv["columns"]) + ")")
     return lines
+
+
+# ---------------------------------------------------------------------------------------------------
+# What singlestore_info returns for a pipeline (read_pipelines in _pipeline.py reads the rows)
+# ---------------------------------------------------------------------------------------------------
+def _number(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    try:
+        return float(value) if "." in str(value) else int(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def pipeline_facts(
+    row: dict[str, Any],
+    definition: dict[str, Any] | None,
+    definition_error: str | None,
+    cursor_rows: list[dict[str, Any]],
+    batches: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One pipeline's facts from its PIPELINES row, its public definition, and its PIPELINES_CURSORS,
+    PIPELINES_BATCHES_SUMMARY and PIPELINES_ERRORS rows; credentials scrubbed."""
+    partitions = []
+    for cur in sorted(cursor_rows, key=lambda c: (len(str(c["SOURCE_PARTITION_ID"])), str(c["SOURCE_PARTITION_ID"]))):
+        latest, cursor = _number(cur.get("LATEST_OFFSET")), _number(cur.get("CURSOR_OFFSET"))
+        partitions.append(
+            {
+                "partition": str(cur["SOURCE_PARTITION_ID"]),
+                "earliest_offset": _number(cur.get("EARLIEST_OFFSET")),
+                "latest_offset": latest,
+                "cursor_offset": cursor,
+                "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
+                "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP")),
+            }
+        )
+    return {
+        "database": row["DATABASE_NAME"],
+        "name": row["PIPELINE_NAME"],
+        "id": _number(row.get("PIPELINE_ID")),
+        "state": row.get("STATE"),
+        "config_json": scrub_config(row.get("CONFIG_JSON")),
+        "definition": definition,
+        "definition_error": definition_error,
+        "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
+        "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
+        "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
+        "partitions": partitions,
+        # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data
+        # extraction is still in progress or failed" (PIPELINES_CURSORS, cloud,
+        # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/).
+        "lag": sum(p["lag"] for p in partitions)
+        if partitions and all(p["lag"] is not None for p in partitions)
+        else None,
+        "batches": [
+            {
+                k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v))
+                for k, v in b.items()
+                if k not in ("DATABASE_NAME", "PIPELINE_NAME")
+            }
+            for b in batches
+        ],
+        "errors": [
+            {k.lower(): scrub_text(_number(v)) for k, v in e.items() if k not in ("DATABASE_NAME", "PIPELINE_NAME")}
+            for e in errors
+        ],
+    }
