@@ -18,7 +18,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
 try:
     import pymysql
     from pymysql.cursors import DictCursor
-    from pymysql.err import MySQLError as MySQLError  # re-exported: the one name other files catch driver errors by
 
     HAS_PYMYSQL = True
     PYMYSQL_IMPORT_ERROR: str | None = None
@@ -28,8 +27,14 @@ except ImportError:  # pragma: no cover - depends on the target host; SingleStor
     HAS_PYMYSQL = False
     PYMYSQL_IMPORT_ERROR = traceback.format_exc()
 
-    class MySQLError(Exception):  # type: ignore[no-redef]
-        """Stands in for PyMySQL's base error so ``except MySQLError`` never catches anything else."""
+
+class DriverMissingError(Exception):
+    """Stands in for PyMySQL's base error when PyMySQL is missing: nothing raises it, so ``except MySQLError``
+    never catches anything else."""
+
+
+#: PyMySQL's base error: the one name every other file catches driver errors by
+MySQLError: type[Exception] = pymysql.err.MySQLError if HAS_PYMYSQL else DriverMissingError
 
 
 SSL_MODES = ("disabled", "preferred", "required", "verify_ca", "verify_identity")
