@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import MySQLError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     IdentifierError,
     quote_identifier,
@@ -223,7 +224,7 @@ def global_all_privileges(conn: Any) -> frozenset[str]:
         return frozenset()
     try:
         rows = conn.query("SHOW PRIVILEGES")
-    except Exception:  # noqa: BLE001 - a server without SHOW PRIVILEGES: ALL at *.* is then compared literally
+    except MySQLError:  # a server without SHOW PRIVILEGES: ALL at *.* is then compared literally
         return frozenset()
     names = {" ".join(str(row.get("Privilege", "")).upper().split()) for row in rows}
     return frozenset(names - _NOT_IN_GLOBAL_ALL - {""})
