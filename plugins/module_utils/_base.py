@@ -1,25 +1,35 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The read -> plan -> apply shape every singlestore_* module follows.
+"""The one skeleton every singlestore_* module stands on.
 
-A module subclasses ManagedObject: ``read()`` returns the current state from the catalog (None when
-the object does not exist), ``plan(before)`` returns the statements that bring it to the desired
-state, and ``predict(before)`` what the state would be after them (used in check mode). ``changed``
-is "the plan is not empty"; after a real apply the state is read again.
+``SingleStoreModule`` wraps ``AnsibleModule`` the way amazon.aws's ``AnsibleAWSModule`` does
+(https://github.com/ansible-collections/amazon.aws/blob/main/plugins/module_utils/modules.py): it adds the
+shared connection options, hands out a connection (opened at first use), turns every driver error into
+one ``fail_json`` with secrets scrubbed and the statements already run in ``queries``, and always closes.
+A module's ``main()`` builds it with its own options and calls ``run()`` (or ``run_object()``).
+
+An object kind subclasses ``ManagedObject``: ``read()`` returns the current state from the catalog (None
+when the object does not exist), ``plan(before)`` returns the statements that bring it to the desired
+state, and ``predict(before)`` what the state would be after them (used in check mode). ``changed`` is
+"the plan is not empty"; after a real apply the state is read again.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn, Sequence
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
+    HAS_PYMYSQL,
+    PYMYSQL_IMPORT_ERROR,
     Connection,
+    MySQLError,
     SingleStoreError,
     connect,
+    connection_argument_spec,
     describe_error,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import IdentifierError
@@ -27,21 +37,114 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets 
 
 try:
     from pymysql.converters import escape_item
-    from pymysql.err import MySQLError
-except ImportError:  # pragma: no cover - reported by connect()
+except ImportError:  # pragma: no cover - SingleStoreModule fails with missing_required_lib
     escape_item = None
-
-    class MySQLError(Exception):  # type: ignore[no-redef]
-        pass
 
 
 class ModuleError(Exception):
-    """Raised anywhere in read/plan/apply: the module fails with this message and no traceback."""
+    """Raised anywhere in a module's work: the module fails with this message (and ``extra`` as result
+    keys) and no traceback. Free of any driver import, so every module_utils file can raise it."""
 
     def __init__(self, msg: str, **extra: Any) -> None:
         super().__init__(msg)
         self.msg = msg
         self.extra = extra
+
+
+@contextmanager
+def driver_errors(login: Mapping[str, Any], on_error: Callable[[str], str], **extra: Any) -> Iterator[None]:
+    """Turn a driver error inside the block into a ModuleError whose message is ``on_error`` of the described
+    error: ``on_error`` adds what was being done and how far the work got, and scrubs its secrets."""
+    try:
+        yield
+    except MySQLError as exc:
+        raise ModuleError(on_error(describe_error(exc, login)), **extra) from None
+
+
+def run_statement(
+    conn: Connection,
+    login: Mapping[str, Any],
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any] | None,
+    on_error: Callable[[str], str],
+    **extra: Any,
+) -> tuple[list[dict[str, Any]] | None, int]:
+    """``conn.execute()`` inside ``driver_errors``."""
+    with driver_errors(login, on_error, **extra):
+        return conn.execute(sql, params)
+
+
+class SingleStoreModule:
+    """An AnsibleModule with the connection options, a lazy connection and one way to fail."""
+
+    def __init__(self, argument_spec: dict[str, Any], **module_kwargs: Any) -> None:
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        module_kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleModule(argument_spec=spec, **module_kwargs)
+        self.params: dict[str, Any] = self.module.params
+        self.check_mode: bool = self.module.check_mode
+        self._diff: bool = self.module._diff
+        #: the statements run so far (displayed, secrets as placeholders): reported as ``queries`` on failure
+        self.queries: list[str] = []
+        #: values scrubbed from every failure message
+        self.secrets: list[str] = [self.params["login_password"]] if self.params.get("login_password") else []
+        self._conn: Connection | None = None
+        if not HAS_PYMYSQL:
+            self.module.fail_json(msg=missing_required_lib("PyMySQL"), exception=PYMYSQL_IMPORT_ERROR, queries=[])
+
+    def warn(self, message: str) -> None:
+        self.module.warn(message)
+
+    def connect(self, database: str | None = None) -> Connection:
+        """The connection, opened now (logged in to ``database``) unless it is open already."""
+        if self._conn is None:
+            self._conn = connect(self.params, database)
+        return self._conn
+
+    @property
+    def conn(self) -> Connection:
+        """The connection, opened at first use."""
+        return self.connect()
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | Mapping[str, Any] | None,
+        on_error: Callable[[str], str],
+        **extra: Any,
+    ) -> tuple[list[dict[str, Any]] | None, int]:
+        """Run one statement; see ``run_statement``."""
+        return run_statement(self.conn, self.params, sql, params, on_error, **extra)
+
+    def fail(self, msg: str, **extra: Any) -> NoReturn:
+        extra.setdefault("queries", self.queries)
+        self.module.fail_json(msg=scrub(msg, self.secrets), **extra)
+        raise AssertionError("fail_json returned")  # pragma: no cover - it exits
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def run(self, work: Callable[[], dict[str, Any]]) -> NoReturn:
+        """Run ``work`` and exit with its result, or fail cleanly on any driver or module error; close always."""
+        try:
+            result = work()
+        except ModuleError as exc:
+            self.fail(exc.msg, **exc.extra)
+        except (SingleStoreError, IdentifierError) as exc:
+            self.fail(str(exc))
+        except MySQLError as exc:
+            self.fail(describe_error(exc, self.params))
+        finally:
+            self.close()
+        self.module.exit_json(**result)
+        raise AssertionError("exit_json returned")  # pragma: no cover - it exits
+
+    def run_object(self, object_class: type[ManagedObject]) -> NoReturn:
+        """Read, plan and apply one object of ``object_class`` (see ManagedObject.run)."""
+        self.run(lambda: object_class(self).run())
 
 
 class Statement:
@@ -94,11 +197,19 @@ class ManagedObject:
     #: key of the result that holds the object's state
     result_key = "state"
 
-    def __init__(self, module: AnsibleModule, conn: Connection) -> None:
+    def __init__(self, module: SingleStoreModule, conn: Connection | None = None) -> None:
+        """``module``: the SingleStoreModule (tests give a stand-in with ``params``, ``check_mode``,
+        ``_diff`` and ``warn``); ``conn``: a connection to use instead of the module's own (tests)."""
         self.module = module
-        self.conn = conn
+        self._conn = conn
         self.params = module.params
-        self.executed: list[str] = []
+        self.executed: list[str] = getattr(module, "queries", [])
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.module.conn
+        return self._conn
 
     # -- to implement -----------------------------------------------------------------
     def read(self) -> dict[str, Any] | None:
@@ -112,34 +223,35 @@ class ManagedObject:
         return before
 
     # -- common -----------------------------------------------------------------------
-    def exists(self) -> bool:
-        return self.read() is not None
-
-    def info(self) -> dict[str, Any] | None:
-        return self.read()
-
     def public_state(self, state: dict[str, Any] | None) -> dict[str, Any]:
         """What the module returns for a state (None -> ``{'exists': False}``)."""
         if state is None:
             return {"exists": False}
         out = dict(state)
         out["exists"] = True
-        return sorted_state(out)
+        return dict(sorted_state(out))
 
     def progress(self) -> str:
         """How far the plan got, for the message of a statement that failed."""
         return f" after {len(self.executed)} successful statement(s)" if self.executed else " (nothing was changed)"
 
+    def execute(self, stmt: Statement, on_error: Callable[[str], str]) -> tuple[list[dict[str, Any]] | None, int]:
+        """Run one planned statement, recorded in ``executed`` once it succeeded; see ``run_statement``."""
+        out = run_statement(self.conn, self.params, stmt.sql, stmt.params, on_error)
+        self.executed.append(stmt.display())
+        return out
+
+    def while_running(self, stmt: Statement) -> Callable[[str], str]:
+        """The ``on_error`` of a planned statement: what failed, on which statement, how far the plan got."""
+
+        def message(error: str) -> str:
+            return scrub(f"{error} while running: {stmt.display()}{self.progress()}", stmt.secret_values())
+
+        return message
+
     def apply(self, plan: Sequence[Statement]) -> None:
         for stmt in plan:
-            try:
-                self.conn.execute(stmt.sql, stmt.params)
-            except MySQLError as exc:
-                message = describe_error(exc, self.params)
-                raise ModuleError(
-                    scrub(f"{message} while running: {stmt.display()}{self.progress()}", stmt.secret_values())
-                ) from None
-            self.executed.append(stmt.display())
+            self.execute(stmt, self.while_running(stmt))
 
     def run(self) -> dict[str, Any]:
         before = self.read()
@@ -157,32 +269,3 @@ class ManagedObject:
         if self.module._diff:
             result["diff"] = dict(before=self.public_state(before), after=self.public_state(after))
         return result
-
-
-def run_module(
-    object_class: type[ManagedObject],
-    argument_spec: dict[str, Any],
-    database_param: str | None = None,
-    **module_kwargs: Any,
-) -> None:
-    """Build the AnsibleModule (connection options + ``argument_spec``), connect, run, exit."""
-    spec = connection_argument_spec()
-    spec.update(argument_spec)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
-    conn = None
-    handler: ManagedObject | None = None
-    result: dict[str, Any] = {}
-    try:
-        conn = connect(module.params, module.params.get(database_param) if database_param else None)
-        handler = object_class(module, conn)
-        result = handler.run()
-    except (SingleStoreError, IdentifierError) as exc:
-        module.fail_json(msg=str(exc), queries=handler.executed if handler else [])
-    except ModuleError as exc:
-        module.fail_json(msg=exc.msg, queries=handler.executed if handler else [], **exc.extra)
-    except MySQLError as exc:
-        module.fail_json(msg=describe_error(exc, module.params), queries=handler.executed if handler else [])
-    finally:
-        if conn is not None:
-            conn.close()
-    module.exit_json(**result)

@@ -1,11 +1,13 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One connection layer: PyMySQL connect, TLS modes, session variables, flavour detection, clean errors."""
+"""One connection layer: the connection options, PyMySQL connect, TLS modes, session variables, flavour
+detection, clean errors."""
 
 from __future__ import annotations
 
 import os
 import ssl
+import traceback
 from typing import Any, Mapping, Sequence
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
@@ -18,12 +20,24 @@ try:
     from pymysql.cursors import DictCursor
 
     HAS_PYMYSQL = True
-    PYMYSQL_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the target host
+    PYMYSQL_IMPORT_ERROR: str | None = None
+except ImportError:  # pragma: no cover - depends on the target host; SingleStoreModule fails with missing_required_lib
     pymysql = None
     DictCursor = None
     HAS_PYMYSQL = False
-    PYMYSQL_IMPORT_ERROR = exc
+    PYMYSQL_IMPORT_ERROR = traceback.format_exc()
+
+
+class DriverMissingError(Exception):
+    """Stands in for PyMySQL's base error when PyMySQL is missing: nothing raises it, so ``except MySQLError``
+    never catches anything else."""
+
+
+#: PyMySQL's base error: the one name every other file catches driver errors by
+MySQLError: type[Exception] = pymysql.err.MySQLError if HAS_PYMYSQL else DriverMissingError
+
+
+SSL_MODES = ("disabled", "preferred", "required", "verify_ca", "verify_identity")
 
 FLAVOUR_SINGLESTORE = "singlestore"
 FLAVOUR_MYSQL = "mysql"
@@ -38,6 +52,25 @@ CR_SSL_CONNECTION_ERROR = 2026
 
 class SingleStoreError(Exception):
     """A failure with a message fit for the user (no traceback, no secret)."""
+
+
+def connection_argument_spec() -> dict[str, dict[str, Any]]:
+    """A fresh copy of the connection options every singlestore_* module takes (documented in
+    doc_fragments/singlestore.py), to ``.update()`` with a module's own options."""
+    return dict(
+        login_host=dict(type="str", default="localhost"),
+        login_port=dict(type="int", default=3306),
+        login_user=dict(type="str"),
+        login_password=dict(type="str", no_log=True),
+        login_unix_socket=dict(type="str"),
+        config_file=dict(type="path"),
+        connect_timeout=dict(type="int", default=10),
+        session_vars=dict(type="dict", default={}),
+        ssl_mode=dict(type="str", default="preferred", choices=list(SSL_MODES)),
+        ca_cert=dict(type="path", aliases=["ssl_ca"]),
+        client_cert=dict(type="path", aliases=["ssl_cert"]),
+        client_key=dict(type="path", aliases=["ssl_key"], no_log=False),
+    )
 
 
 def build_ssl_context(
@@ -200,13 +233,10 @@ class Connection:
             rows = [dict(row) for row in cur.fetchall()] if cur.description else None
             return rows, cur.rowcount
 
-    def literal(self, value: Any) -> str:
-        return str(self.raw.literal(value))
-
     def close(self) -> None:
         try:
             self.raw.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection is not an error worth reporting
+        except (MySQLError, OSError):  # closing a dead connection is not an error worth reporting
             pass
 
 
@@ -218,7 +248,7 @@ def detect_flavour(raw: Any) -> tuple[str, str | None, str | None]:
             row = cur.fetchone()
             memsql = list(row.values())[0] if isinstance(row, dict) else row[0]
             flavour = FLAVOUR_SINGLESTORE
-        except pymysql.err.MySQLError as exc:
+        except MySQLError as exc:
             if exc.args and exc.args[0] == ER_UNKNOWN_SYSTEM_VARIABLE:
                 memsql, flavour = None, FLAVOUR_MYSQL
             else:
@@ -231,8 +261,8 @@ def detect_flavour(raw: Any) -> tuple[str, str | None, str | None]:
 
 def connect(params: Mapping[str, Any], database: str | None = None) -> Connection:
     """Open a connection, set session variables, detect the flavour; raise SingleStoreError with a clean message."""
-    if not HAS_PYMYSQL:
-        raise SingleStoreError(f"PyMySQL is required on the host running the module: {PYMYSQL_IMPORT_ERROR}")
+    if not HAS_PYMYSQL:  # pragma: no cover - SingleStoreModule has already failed with missing_required_lib
+        raise SingleStoreError("PyMySQL is required on the host running the module")
     kwargs = connect_kwargs(params, database)
     if "user" not in kwargs and "read_default_file" not in kwargs:
         raise SingleStoreError("login_user is required (or a config_file that names the user)")
@@ -244,7 +274,7 @@ def connect(params: Mapping[str, Any], database: str | None = None) -> Connectio
         raise SingleStoreError(str(exc)) from None
     try:
         raw = pymysql.connect(**kwargs)
-    except (pymysql.err.MySQLError, ssl.SSLError, OSError) as exc:
+    except (MySQLError, ssl.SSLError, OSError) as exc:
         raise SingleStoreError(describe_error(exc, params)) from None
     except ValueError as exc:
         raise SingleStoreError(f"invalid connection options: {exc}") from None
@@ -253,7 +283,7 @@ def connect(params: Mapping[str, Any], database: str | None = None) -> Connectio
             for name, value in session_vars.items():
                 cur.execute(f"SET SESSION {name} = %s", (value,))
         flavour, memsql, version = detect_flavour(raw)
-    except pymysql.err.MySQLError as exc:
+    except MySQLError as exc:
         raw.close()
         raise SingleStoreError(describe_error(exc, params)) from None
     return Connection(raw, flavour, memsql, version)

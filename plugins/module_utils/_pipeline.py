@@ -1,9 +1,11 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SingleStore Kafka pipelines, the module's object class: read (PIPELINES + SHOW CREATE PIPELINE) -> plan -> apply,
-honouring the pipeline's state machine.
+"""The pipeline kind (SingleStore Kafka pipelines): ``read_pipelines()``, the facts singlestore_info returns
+(catalog views and SHOW CREATE PIPELINE of every pipeline, nothing holding credentials), and the
+``Pipeline`` object: read (PIPELINES + SHOW CREATE PIPELINE) -> plan -> apply, honouring the pipeline's
+state machine.
 
-The module renders the CREATE PIPELINE statement it wants (_pipeline_options), and both that text and the server's
+The module renders the CREATE PIPELINE statement it wants (_pipeline_spec), and both that text and the server's
 ``SHOW CREATE PIPELINE`` text go through the same tokenizer and clause parser (_pipeline_sql). Tokens are compared
 without whitespace and backquotes (keywords and identifiers case-insensitively, string literals by their decoded value,
 the table name exactly); the CREDENTIALS clause only counts as "present or not". Differences in tunables
@@ -23,18 +25,20 @@ A replace onto another source (brokers or topic) starts from ``start_from`` inst
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
     ManagedObject,
     ModuleError,
-    MySQLError,
     Statement,
+    driver_errors,
+    run_statement,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import describe_error
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection, MySQLError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_spec import (
     broker_key,
     desired_statement,
+    pipeline_facts,
     public,
     signature,
 )
@@ -44,12 +48,57 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
     DefinitionError,
     PipelineStatement,
     parse_definition,
-    scrub_text,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     quote_identifier,
     validate_identifier,
 )
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_text
+
+
+def read_pipelines(
+    conn: Connection, database: str | None = None, batches: int = 10, errors: int = 10
+) -> list[dict[str, Any]]:
+    """Every pipeline (of ``database``, or all): state, definition, scrubbed CONFIG_JSON, per-partition lag,
+    the latest ``batches`` batches and ``errors`` errors. Nothing returned holds credentials.
+
+    ``definition`` is None (and ``definition_error`` says why) when SHOW CREATE PIPELINE cannot be read or parsed."""
+    where, args = ("WHERE DATABASE_NAME = %s", (database,)) if database else ("", ())
+
+    def rows(view: str, order: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in conn.query(f"SELECT * FROM information_schema.{view} {where} ORDER BY {order}", args):
+            out.setdefault((row["DATABASE_NAME"], row["PIPELINE_NAME"]), []).append(row)
+        return out
+
+    cursors = rows("PIPELINES_CURSORS", "DATABASE_NAME, PIPELINE_NAME, SOURCE_PARTITION_ID")
+    batch_rows = rows("PIPELINES_BATCHES_SUMMARY", "BATCH_ID DESC")
+    error_rows = rows("PIPELINES_ERRORS", "ERROR_UNIX_TIMESTAMP DESC")
+    result = []
+    for row in conn.query(
+        f"SELECT * FROM information_schema.PIPELINES {where} ORDER BY DATABASE_NAME, PIPELINE_NAME", args
+    ):
+        key = (row["DATABASE_NAME"], row["PIPELINE_NAME"])
+        definition, definition_error = None, None
+        try:
+            text = conn.query(
+                f"SHOW CREATE PIPELINE {quote_identifier(key[0]).replace('%%', '%')}."
+                f"{quote_identifier(key[1]).replace('%%', '%')}"
+            )[0]
+            definition = public(parse_definition(text.get("Create Pipeline") or list(text.values())[1]))
+        except (MySQLError, DefinitionError, IndexError) as exc:  # reported in the facts, never a failure
+            definition_error = scrub_text(str(exc) or type(exc).__name__)
+        result.append(
+            pipeline_facts(
+                row,
+                definition,
+                definition_error,
+                cursors.get(key, []),
+                batch_rows.get(key, [])[:batches],
+                error_rows.get(key, [])[:errors],
+            )
+        )
+    return result
 
 
 class Pipeline(ManagedObject):
@@ -122,19 +171,20 @@ class Pipeline(ManagedObject):
         """The cursor of every partition (partition -> next offset to load), to set again after CREATE OR REPLACE.
 
         Refuses (ModuleError) when they cannot be read: PIPELINES_CURSORS may hold NULLs."""
-        try:
+        with driver_errors(
+            self.params,
+            lambda error: (
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, "
+                f"but information_schema.PIPELINES_CURSORS cannot be read ({error})"
+            ),
+        ):
             rows = self.read_cursors()
-        except MySQLError as exc:
-            raise ModuleError(
-                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but "
-                f"information_schema.PIPELINES_CURSORS cannot be read ({describe_error(exc, self.params)})"
-            ) from None
         unknown = sorted(str(r["SOURCE_PARTITION_ID"]) for r in rows if r["CURSOR_OFFSET"] is None)
         if unknown:
             raise ModuleError(
-                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, but the cursor of "
-                f"partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS (try again once "
-                "the running batch is over)"
+                f"{where} must be replaced (CREATE OR REPLACE PIPELINE) and its offsets carried over, "
+                f"but the cursor of partition(s) {', '.join(unknown)} is NULL in information_schema.PIPELINES_CURSORS "
+                "(try again once the running batch is over)"
             )
         return {str(r["SOURCE_PARTITION_ID"]): int(r["CURSOR_OFFSET"]) for r in rows}
 
@@ -170,7 +220,8 @@ class Pipeline(ManagedObject):
             what = (
                 f"database {self.database!r}"
                 if not self.database_exists
-                else f"target {'procedure' if p.get('procedure') else 'table'} {self.database}.{p.get('procedure') or p['table']}"
+                else f"target {'procedure' if p.get('procedure') else 'table'} "
+                f"{self.database}.{p.get('procedure') or p['table']}"
             )
             if not self.module.check_mode:
                 raise ModuleError(f"{what} does not exist; create it before {where} (nothing was changed)")
@@ -204,11 +255,13 @@ class Pipeline(ManagedObject):
         if before is None:
             create = desired_statement(p, {}, False, has_credentials)
             self.desired = parse_definition(create.canonical())
-            steps = [("config", create)]
+            steps: list[tuple[str, PipelineStatement]] = [("config", create)]
             if p["start_from"] == "latest":
                 steps.append(("config", self.stmt("ALTER PIPELINE {p} SET OFFSETS LATEST")))
             return steps
         current = self.definition
+        if current is None:  # read() parses the definition of every pipeline it finds
+            raise ModuleError(f"cannot read the definition of {where}")
         if not current["endpoint_readable"]:
             raise ModuleError(
                 f"cannot read the Kafka endpoint of {where} from SHOW CREATE PIPELINE (it hides URLs and credentials "
@@ -220,12 +273,12 @@ class Pipeline(ManagedObject):
         )
         replace = desired_statement(p, carried, True, has_credentials)
         self.desired = parse_definition(replace.canonical())
-        steps: list[tuple[str, PipelineStatement]] = []
+        steps = []
         resend = has_credentials and p["update_credentials"] == "always"
         # ALTER PIPELINE ... SET CREDENTIALS is in the 9.0 grammar, not in 8.9's (ALTER PIPELINE, "Syntax",
         # https://docs.singlestore.com/db/v9.0/reference/sql-reference/pipelines-commands/alter-pipeline/ (9.0) and
-        # https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/ (8.9)): before 9.0
-        # new credentials go in with CREATE OR REPLACE PIPELINE, the offsets carried over as for any replace.
+        # https://docs.singlestore.com/db/v8.9/reference/sql-reference/pipelines-commands/alter-pipeline/ (8.9)):
+        # before 9.0 new credentials go in with CREATE OR REPLACE PIPELINE, the offsets carried over as for any replace.
         resend_by_replace = resend and not self.conn.version_at_least(9, 0)
         differs = signature(self.desired, self.table_columns) != signature(current, self.table_columns)
         if differs or resend_by_replace:
@@ -236,8 +289,8 @@ class Pipeline(ManagedObject):
                 )
             if current["other_tail"]:
                 raise ModuleError(
-                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, and it has clauses after "
-                    "INTO this module cannot carry over: "
+                    f"{where} must be replaced (CREATE OR REPLACE PIPELINE) to match the task, "
+                    "and it has clauses after INTO this module cannot carry over: "
                     + "; ".join(scrub_text(c) for c in current["other_tail"])
                     + ". Nothing was changed"
                 )
@@ -256,7 +309,7 @@ class Pipeline(ManagedObject):
             if resend:
                 alter = PipelineStatement(
                     f"ALTER PIPELINE {self.qname} SET CREDENTIALS %(credentials)s",
-                    {"credentials": replace.params["credentials"]},
+                    {"credentials": replace.named["credentials"]},
                     ("credentials",),
                     replace.hidden,
                 )
@@ -284,9 +337,9 @@ class Pipeline(ManagedObject):
         """reset_offsets: SET OFFSETS EARLIEST unless every cursor is known to be at the earliest offset already.
 
         PIPELINES_CURSORS' EARLIEST_OFFSET "may be NULL if data extraction is still in progress or failed"
-        (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/, cloud). With
-        a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a cursor already there
-        loads nothing again."""
+        (https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/,
+        cloud). With a NULL the module cannot tell, so it resets: the task asked for the earliest offsets, and a
+        cursor already there loads nothing again."""
         self.cursors = self.read_cursors()
         unknown = [
             str(c["SOURCE_PARTITION_ID"])
@@ -330,28 +383,31 @@ class Pipeline(ManagedObject):
                     )
                 except ModuleError as exc:
                     raise ModuleError(f"{exc.msg}{self.progress()}{self.restart(stopped)}") from None
-            try:
-                rows, count = self.conn.execute(stmt.sql, stmt.params)
-            except MySQLError as exc:
-                message = scrub_text(describe_error(exc, self.params), stmt.secret_values() + self.secrets)
-                raise ModuleError(
-                    f"{message} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}"
-                ) from None
-            self.executed.append(stmt.display())
+            rows, count = self.execute(stmt, self.while_running_stopped(stmt, stopped))
             stopped = stopped or stmt.sql.startswith("STOP PIPELINE")
             if kind == "test":
                 self.result["test_rows"] = json.loads(json.dumps(rows or [], default=str))
             elif kind == "foreground":
                 self.result["rows_loaded"] = max(int(count or 0), 0)
 
+    def while_running_stopped(self, stmt: PipelineStatement, stopped: bool) -> Callable[[str], str]:
+        """The ``on_error`` of a planned statement: as ManagedObject's, credentials scrubbed from the server's
+        text, and the pipeline started again when this task stopped it."""
+
+        def message(error: str) -> str:
+            error = scrub_text(error, stmt.secret_values() + self.secrets)
+            return f"{error} while running: {stmt.display()}{self.progress()}{self.restart(stopped)}"
+
+        return message
+
     def restart(self, stopped: bool) -> str:
         """After a failure: start again a pipeline this task stopped (unless the task wants it stopped)."""
         if not stopped or self.params["state"] == "stopped":
             return ""
         try:
-            self.conn.execute(f"START PIPELINE IF NOT RUNNING {self.qname}", ())
-        except MySQLError as exc:
-            return f"; the pipeline was stopped by this task and could not be started again: {describe_error(exc, self.params)}"
+            run_statement(self.conn, self.params, f"START PIPELINE IF NOT RUNNING {self.qname}", (), str)
+        except ModuleError as exc:
+            return f"; the pipeline was stopped by this task and could not be started again: {exc.msg}"
         return "; the pipeline was started again"
 
     def run(self) -> dict[str, Any]:

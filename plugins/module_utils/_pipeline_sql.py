@@ -1,11 +1,11 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SingleStore Kafka pipelines, the SQL text: keyword tables, credential scrubbing, the statement class, and the
+"""SingleStore Kafka pipelines, the SQL text: keyword tables, the statement class, and the
 tokenizer and clause parser that read a CREATE PIPELINE statement (SHOW CREATE PIPELINE output, or the module's own
-rendering from _pipeline_options): ``parse_definition()``.
+rendering from _pipeline_spec): ``parse_definition()``.
 
 Tokens compare without whitespace and backquotes (``norm()``: keywords and identifiers case-insensitively, string
-literals by their decoded value); the comparison itself is in _pipeline_options (``signature()``).
+literals by their decoded value); the comparison itself is in _pipeline_spec (``signature()``).
 
 What the server prints back (tests/conformance/singlestore/show_create_pipeline/, one case per file with its source):
 mapping, column-list, SET and ON DUPLICATE KEY UPDATE targets may be qualified with the table name
@@ -23,7 +23,6 @@ import re
 from typing import Any, Iterable, NamedTuple
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, _literal
-from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import SECRET_PLACEHOLDER, scrub
 
 # Settings ALTER PIPELINE changes in place (module option -> SQL keyword).
 TUNABLES = {
@@ -45,54 +44,18 @@ CARRIED = {
 # the corpus shows (show_create_pipeline/json_mapping_qualified.yml and others): neither a difference nor an unmanaged
 # clause. Their ENABLE forms are not defaults: kept and carried over like any clause this module does not manage.
 DEFAULTS_PRINTED = ("DISABLE OUT_OF_ORDER OPTIMIZATION", "DISABLE OFFSETS METADATA GC")
-_SECRET_KEY = r"[^\"']*(?:password|passwd|secret|token|credential|private|key)[^\"']*"
-_SECRET_JSON = re.compile(r"(\"" + _SECRET_KEY + r"\"\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|[^,}\s]+)", re.IGNORECASE)
-_CREDENTIALS_CLAUSE = re.compile(r"(CREDENTIALS\s+)('(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\")", re.IGNORECASE)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Scrubbing
-# ---------------------------------------------------------------------------------------------------
-def scrub_text(text: Any, secrets: Iterable[str] = ()) -> Any:
-    """Remove credentials from server text: a CREDENTIALS '...' clause, secret-looking JSON keys, known values."""
-    if not isinstance(text, str):
-        return text
-    text = _CREDENTIALS_CLAUSE.sub(lambda m: m.group(1) + "'" + SECRET_PLACEHOLDER + "'", text)
-    text = _SECRET_JSON.sub(lambda m: m.group(1) + '"' + SECRET_PLACEHOLDER + '"', text)
-    return scrub(text, secrets)
-
-
-def scrub_config(value: Any) -> Any:
-    """A copy of a (parsed) CONFIG / CONFIG_JSON without credentials or secret-looking keys."""
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return scrub_text(value)
-        return scrub_config(parsed) if isinstance(parsed, (dict, list)) else value
-    if isinstance(value, dict):
-        return {
-            k: (
-                SECRET_PLACEHOLDER
-                if k.lower() == "credentials" or re.fullmatch(_SECRET_KEY, k, re.IGNORECASE) and value[k]
-                else scrub_config(v)
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub_config(v) for v in value]
-    return value
 
 
 class PipelineStatement(Statement):
     """A Statement whose credentials JSON and each of its values are scrubbed from any error text."""
 
-    __slots__ = ("hidden",)
+    __slots__ = ("hidden", "named")
 
     def __init__(
         self, sql: str, params: dict[str, Any] | None = None, secrets: Iterable[str] = (), hidden: Iterable[str] = ()
     ) -> None:
-        super().__init__(sql, params if params is not None else {}, secrets)
+        self.named: dict[str, Any] = params if params is not None else {}  # the parameters, typed as a dict
+        super().__init__(sql, self.named, secrets)
         self.hidden = [str(v) for v in hidden if v not in (None, "")]
 
     def secret_values(self) -> list[str]:
@@ -255,11 +218,15 @@ class _Parser:
         self.i += 1
         return tok
 
+    def next_is(self, text: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.text == text
+
     def name(self) -> str:
         tok = self.take()
         if tok.kind not in ("ident", "word"):
             raise DefinitionError(f"expected a name near {self.near()!r}")
-        if self.peek() is not None and self.peek().text == ".":
+        if self.next_is("."):
             self.i += 1
             return self.name()
         return tok.value
@@ -277,7 +244,7 @@ class _Parser:
         return int(tok.value)
 
     def group(self) -> list[Token]:
-        if self.peek() is None or self.peek().text != "(":
+        if not self.next_is("("):
             raise DefinitionError(f"expected '(' near {self.near()!r}")
         depth, start = 0, self.i
         while self.i < len(self.toks):
@@ -415,7 +382,8 @@ def parse_definition(text: str) -> dict[str, Any]:
             except ValueError:
                 d["config"] = raw
         elif p.accept("CREDENTIALS"):
-            p.take()  # whatever the server shows (the JSON to a SUPER user, a hidden form to others): only its presence counts
+            # whatever the server shows (the JSON to a SUPER user, a hidden form to others): only its presence counts
+            p.take()
             d["has_credentials"] = True
         elif any(p.at(keyword) for keyword in CARRIED.values()):
             key = p.take().value.lower()
@@ -447,7 +415,7 @@ def parse_definition(text: str) -> dict[str, Any]:
     while p.peek() is not None:
         if p.accept("FORMAT"):
             d["format"] = p.take().value.lower()
-            if d["format"] == "json" and p.peek() is not None and p.peek().text == "(":
+            if d["format"] == "json" and p.next_is("("):
                 d["mapping"] = _mapping(p, p.group(), qualifiers)
         elif p.accept("FIELDS") or p.accept("COLUMNS"):
             while True:
@@ -467,7 +435,7 @@ def parse_definition(text: str) -> dict[str, Any]:
                     d["csv"]["lines_starting_by"] = p.string()
                 else:
                     break
-        elif p.peek().text == "(" and d["format"] == "csv":
+        elif p.next_is("(") and d["format"] == "csv":
             for part in _split(p.group()):
                 column, qualifier = _target(p, part, "a column or @variable")
                 qualifiers += [qualifier] if qualifier is not None else []

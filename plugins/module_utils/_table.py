@@ -1,18 +1,22 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Table shapes: the desired spec (from options or a CREATE TABLE text), the catalog read, CREATE rendering."""
+"""The table kind: ``read_table()`` (also used by singlestore_info) and the ``Table`` object:
+read -> plan (create / alter / rebuild / drop) -> apply.
+
+The desired table (from the task's options or a CREATE TABLE text) is built in ``_table_spec.py``, SQL
+text is rendered and parsed in ``_table_sql.py``, column types are compared in ``_table_coltypes.py``.
+"""
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._coltypes import (
-    canonical_type,
-    default_expression,
-    normalise_server_default,
-    normalise_type,
-    normalise_user_default,
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
+    ManagedObject,
+    ModuleError,
+    Statement,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     quote_column_list,
@@ -20,257 +24,21 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
     quote_qualified,
     validate_identifier,
 )
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_coltypes import normalise_server_default
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_spec import (
+    SpecError,
+    check_key_columns,
+    refused_alters,
+    spec_from_definition,
+    spec_from_options,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import (
-    ShowCreateError,
-    closing_parenthesis,
-    parse_show_create_table,
-    split_top_level,
+    column_differences,
+    column_sql,
+    create_sql,
+    key_sql,
+    singlestore_keys,
 )
-
-STORAGE_KINDS = ("columnstore", "rowstore", "reference")
-_STORAGE_PREFIX = {None: "", "columnstore": "", "rowstore": "ROWSTORE ", "reference": "REFERENCE "}
-
-
-class SpecError(ValueError):
-    """The table described by the task is invalid; the message says why."""
-
-
-def column_from_option(col: dict[str, Any]) -> dict[str, Any]:
-    name = validate_identifier(col.get("name"), "column name")
-    try:
-        ctype = canonical_type(col.get("type") or "")
-    except ValueError as exc:
-        raise SpecError(f"column {name!r}: {exc}") from None
-    return dict(name=name, type=ctype, nullable=bool(col.get("nullable", True)), default=col.get("default"))
-
-
-def spec_from_options(params: dict[str, Any]) -> dict[str, Any]:
-    columns = [column_from_option(col) for col in params.get("columns") or []]
-    if not columns:
-        raise SpecError("columns (or definition) is required with state=present")
-    names = [col["name"] for col in columns]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise SpecError(f"columns listed twice: {', '.join(dupes)}")
-    keys = []
-    for key in params.get("keys") or []:
-        keys.append(
-            dict(
-                name=validate_identifier(key.get("name"), "key name"),
-                columns=list(key.get("columns") or []),
-                unique=bool(key.get("unique")),
-            )
-        )
-    spec = dict(
-        columns=columns,
-        primary_key=params.get("primary_key"),
-        shard_key=params.get("shard_key"),
-        sort_key=params.get("sort_key"),
-        keys=keys,
-        storage=params.get("storage"),
-        definition=None,
-    )
-    check_key_columns(spec)
-    return spec
-
-
-def check_key_columns(spec: dict[str, Any]) -> None:
-    names = {col["name"] for col in spec["columns"]}
-    groups = [("primary_key", spec["primary_key"]), ("shard_key", spec["shard_key"]), ("sort_key", spec["sort_key"])]
-    groups += [(f"key {key['name']!r}", key["columns"]) for key in spec["keys"]]
-    for label, cols in groups:
-        for col in cols or []:
-            validate_identifier(col, f"column name in {label}")
-            if col not in names:
-                raise SpecError(f"{label} names column {col!r}, which is not in the table's columns")
-    if spec["storage"] == "reference":
-        # "Reference tables must have explicit primary keys"
-        # (https://docs.singlestore.com/db/v9.1/introduction/distributed-architecture/distributed-sql-surface-area/, 9.1)
-        if not spec["primary_key"]:
-            raise SpecError("a reference table needs a primary_key")
-        if spec["shard_key"]:
-            raise SpecError("a reference table takes no shard_key")
-    if spec["shard_key"]:
-        # "Sharded tables do not support unique keys (unless the unique key contains all columns of the shard key)"
-        # (same page); the primary key is a unique key.
-        uniques = [("primary_key", spec["primary_key"])] if spec["primary_key"] else []
-        uniques += [(f"unique key {key['name']!r}", key["columns"]) for key in spec["keys"] if key["unique"]]
-        for label, cols in uniques:
-            missing = [col for col in spec["shard_key"] if col not in cols]
-            if missing:
-                raise SpecError(
-                    f"{label} {list(cols)} must contain every shard_key column (SingleStore refuses it): "
-                    f"missing {', '.join(missing)}"
-                )
-
-
-# -- CREATE TABLE text -----------------------------------------------------------------------
-
-_HEADER = re.compile(
-    r"^\s*CREATE\s+(?P<kind>(?:ROWSTORE\s+)?(?:REFERENCE\s+)?)TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r"(?P<name>(?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)\s*\(",
-    re.IGNORECASE | re.DOTALL,
-)
-_COLUMN_STOP = {
-    "NOT",
-    "NULL",
-    "DEFAULT",
-    "AUTO_INCREMENT",
-    "PRIMARY",
-    "UNIQUE",
-    "KEY",
-    "COMMENT",
-    "COLLATE",
-    "CHARACTER",
-    "CHARSET",
-    "ON",
-    "SPARSE",
-    "SERIES",
-    "AS",
-    "REFERENCES",
-    "CHECK",
-    "GENERATED",
-    "INVISIBLE",
-}
-
-
-def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split on ``sep`` outside parentheses, quotes and backticks; an unbalanced text is refused."""
-    parts, balanced = split_top_level(text, sep)
-    if not balanced:
-        raise SpecError("definition has an unbalanced quote or parenthesis")
-    return parts
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"`(?:[^`]|``)+`|'(?:[^'\\]|''|\\.)*'|\"[^\"]*\"|\([^()]*(?:\([^()]*\)[^()]*)*\)|[^\s(]+", text)
-
-
-def _unquote(ident: str) -> str:
-    ident = ident.strip()
-    if ident.startswith("`") and ident.endswith("`"):
-        return ident[1:-1].replace("``", "`")
-    return ident
-
-
-def _paren_columns(text: str) -> list[str]:
-    match = re.search(r"\(([^()]*)\)", text)
-    if not match:
-        raise SpecError(f"cannot find the column list in {text!r}")
-    cols = []
-    for part in _split_top(match.group(1)):
-        cols.append(_unquote(re.sub(r"\s+(ASC|DESC)$", "", part.strip(), flags=re.IGNORECASE)))
-    return cols
-
-
-def _key_name(text: str) -> str:
-    toks = _tokens(text)
-    for tok in toks:
-        if tok.upper() not in ("UNIQUE", "KEY", "INDEX") and not tok.startswith("("):
-            return _unquote(tok)
-    raise SpecError(f"keys in a definition need a name: {text!r}")
-
-
-def _parse_column(item: str) -> dict[str, Any]:
-    toks = _tokens(item)
-    name = _unquote(toks[0])
-    type_toks, i = [], 1
-    if len(toks) > 1 and toks[1].upper() == "AS":
-        # a computed column, `c` AS <expression> PERSISTED <type> (CREATE TABLE grammar): its type follows PERSISTED
-        persisted = next((j for j in range(2, len(toks)) if toks[j].upper() == "PERSISTED"), None)
-        if persisted is None:
-            raise SpecError(f"computed column {name!r} in the definition has no PERSISTED type")
-        i = persisted + 1
-    while i < len(toks) and toks[i].upper() not in _COLUMN_STOP:
-        type_toks.append(toks[i])
-        i += 1
-    if not type_toks:
-        raise SpecError(f"column {name!r} in the definition has no type")
-    col: dict[str, Any] = dict(
-        name=name, type=" ".join(type_toks).replace(" (", "("), nullable=True, default=None, inline_pk=False
-    )
-    rest = [tok.upper() for tok in toks[i:]]
-    for j, tok in enumerate(rest):
-        if tok == "NOT" and j + 1 < len(rest) and rest[j + 1] == "NULL":
-            col["nullable"] = False
-        elif tok == "PRIMARY":
-            col["inline_pk"] = True
-            col["nullable"] = False
-        elif tok == "DEFAULT" and j + 1 < len(rest):
-            raw = toks[i + j + 1]
-            if raw.upper() == "NULL":
-                col["default"] = None
-            elif raw.startswith("'"):
-                col["default"] = raw[1:-1].replace("''", "'")
-            elif j + 2 < len(rest) and toks[i + j + 2].startswith("("):
-                col["default"] = raw + toks[i + j + 2]
-            else:
-                col["default"] = raw
-    return col
-
-
-def spec_from_definition(text: str) -> dict[str, Any]:
-    """Parse the subset of CREATE TABLE this collection manages (columns, PK, shard/sort keys, keys, storage)."""
-    text = text.strip().rstrip(";").strip()
-    match = _HEADER.match(text)
-    if not match:
-        raise SpecError("definition must start with CREATE [ROWSTORE] [REFERENCE] TABLE <name> (")
-    kind = " ".join(match.group("kind").upper().split())
-    if kind == "ROWSTORE REFERENCE":
-        raise SpecError("ROWSTORE REFERENCE tables are not supported by this module")
-    storage = {"": None, "ROWSTORE": "rowstore", "REFERENCE": "reference"}[kind]
-    body_start = match.end()
-    end = closing_parenthesis(text, body_start)
-    if end is None:
-        raise SpecError("definition: the column list is not closed")
-    if ";" in text[end:]:
-        raise SpecError("definition must hold exactly one CREATE TABLE statement")
-    spec: dict[str, Any] = dict(
-        columns=[],
-        primary_key=[],
-        shard_key=None,
-        sort_key=None,
-        keys=[],
-        storage=storage,
-        definition=text,
-        definition_body=text[body_start - 1 :],
-    )
-    for item in _split_top(text[body_start:end]):
-        upper = re.sub(r"\s+", " ", item.upper())
-        upper_nc = re.sub(r"^CONSTRAINT (`[^`]*`|\w+ )?\s*", "", upper)
-        if upper_nc.startswith("PRIMARY KEY"):
-            spec["primary_key"] = _paren_columns(item)
-        elif upper.startswith("SHARD KEY") or upper_nc.startswith("SHARD KEY"):
-            spec["shard_key"] = _paren_columns(item)
-        elif upper.startswith("SORT KEY") or (upper.startswith("KEY") and "CLUSTERED COLUMNSTORE" in upper):
-            spec["sort_key"] = _paren_columns(item)
-        elif upper_nc.startswith("UNIQUE") and _key_name(item) == "PRIMARY":
-            spec["primary_key"] = _paren_columns(item)  # a columnstore primary key as SHOW CREATE TABLE prints it
-        elif upper_nc.startswith("UNIQUE"):
-            spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=True))
-        elif upper.startswith(("KEY", "INDEX")):
-            spec["keys"].append(dict(name=_key_name(item), columns=_paren_columns(item), unique=False))
-        elif upper.startswith(("FULLTEXT", "COLUMN GROUP", "CONSTRAINT", "FOREIGN", "CHECK", "SPATIAL")):
-            continue
-        else:
-            col = _parse_column(item)
-            if col.pop("inline_pk"):
-                spec["primary_key"] = [col["name"]]
-            spec["columns"].append(col)
-    return spec
-
-
-# -- catalog --------------------------------------------------------------------------------
-
-# Which rows of information_schema.STATISTICS stand for a shard or sort key. SingleStore documents SHOW INDEX
-# (whose rows are STATISTICS' rows) naming a columnstore shard key "__SHARDKEY" with Index_type "METADATA_ONLY"
-# (https://docs.singlestore.com/cloud/reference/sql-reference/show-commands/show-index-show-indexes-show-keys/,
-# cloud); SingleStore's own troubleshooting queries select INDEX_TYPE = 'SHARD' and 'CLUSTERED COLUMNSTORE'
-# (singlestore-labs/spaces-notebooks, notebooks/performance-troubleshooting/assets/DB_PERFORMANCE_TROUBLESHOOT_QUERIES.csv).
-# Either shape is read; SHOW CREATE TABLE is read first and the two must agree.
-SHARD_INDEX_NAME = "__SHARDKEY"
-_SHARD_TYPES = ("SHARD",)
-_SORT_TYPES = ("CLUSTERED COLUMNSTORE",)
 
 
 def show_create_text(conn: Any, database: str, name: str) -> str | None:
@@ -304,8 +72,8 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
         return None
     columns = []
     for row in conn.query(
-        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION FROM information_schema.COLUMNS "
-        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, ORDINAL_POSITION "
+        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
         (database, name),
     ):
         ctype = row["COLUMN_TYPE"].decode() if isinstance(row["COLUMN_TYPE"], bytes) else str(row["COLUMN_TYPE"])
@@ -351,115 +119,7 @@ def read_table(conn: Any, database: str, name: str) -> dict[str, Any] | None:
             else:
                 state["keys"].append(dict(name=index_name, columns=entry["columns"], unique=entry["unique"]))
         return state
-    return _singlestore_keys(state, indexes, tables[0], show_create_text(conn, database, name))
-
-
-def _singlestore_keys(
-    state: dict[str, Any], indexes: dict[str, dict[str, Any]], table_row: dict[str, Any], text: str | None
-) -> dict[str, Any]:
-    """Fill storage, primary/shard/sort keys and keys of a SingleStore table from SHOW CREATE TABLE and STATISTICS."""
-    unreadable: dict[str, str] = {}
-    parsed: dict[str, Any] | None = None
-    try:
-        parsed = parse_show_create_table(text) if text else None
-    except ShowCreateError as exc:
-        unreadable["show_create_table"] = str(exc)
-    if text is None:
-        unreadable["show_create_table"] = "SHOW CREATE TABLE returned no text"
-    stat_shard = next(
-        (e["columns"] for n, e in sorted(indexes.items()) if e["type"] in _SHARD_TYPES or n == SHARD_INDEX_NAME), None
-    )
-    sort_name, stat_sort = next(
-        ((n, e["columns"]) for n, e in sorted(indexes.items()) if e["type"] in _SORT_TYPES), (None, None)
-    )
-
-    catalog_storage = storage_of(table_row)
-    if (
-        parsed
-        and catalog_storage is not None
-        and table_row.get("DISTRIBUTED") is None
-        and parsed["storage"] == "reference"
-    ):
-        catalog_storage = "reference"  # a TABLES view without DISTRIBUTED cannot tell reference tables apart
-    storage = parsed["storage"] if parsed else catalog_storage
-    if parsed and catalog_storage is not None and parsed["storage"] != catalog_storage:
-        unreadable["storage"] = (
-            f"SHOW CREATE TABLE says {parsed['storage']} but information_schema.TABLES says {catalog_storage}"
-        )
-        storage = None
-    elif storage is None:
-        unreadable["storage"] = "neither SHOW CREATE TABLE nor information_schema.TABLES (STORAGE_TYPE) states it"
-    state["storage"] = storage
-    rowstore = parsed["rowstore"] if parsed else "ROWSTORE" in str(table_row.get("STORAGE_TYPE") or "").upper()
-
-    state["primary_key"] = (
-        parsed["primary_key"] if parsed and parsed["primary_key"] else indexes.get("PRIMARY", {}).get("columns", [])
-    )
-    lookalike = [
-        key
-        for key in (parsed["keys"] if parsed else [])
-        if key["unique"] and key["name"].strip("_").upper() == "PRIMARY"
-    ]
-    if not state["primary_key"] and lookalike:
-        # SingleStore's own notebooks print a unique key `__PRIMARY` (notebook_kai_unique_dunder_primary): whether the
-        # server means it as the primary key is not documented, so a task managing primary_key must not decide on it.
-        unreadable["primary_key"] = (
-            f"SHOW CREATE TABLE prints no primary key but a unique key {lookalike[0]['name']!r} "
-            f"on {lookalike[0]['columns']}"
-        )
-        state["primary_key"] = None
-
-    if storage == "reference":
-        state["shard_key"] = None  # reference tables are copied to every node and take no shard key
-    elif parsed is not None and parsed["shard_key"] is not None:
-        state["shard_key"] = parsed["shard_key"]
-        if stat_shard is not None and stat_shard != parsed["shard_key"]:
-            unreadable["shard_key"] = (
-                f"SHOW CREATE TABLE shows SHARD KEY {parsed['shard_key']} but information_schema.STATISTICS "
-                f"shows {stat_shard}"
-            )
-            state["shard_key"] = None
-    elif stat_shard is not None:
-        state["shard_key"] = stat_shard
-    elif storage is not None:
-        unreadable["shard_key"] = (
-            "SHOW CREATE TABLE prints no SHARD KEY clause and information_schema.STATISTICS has no shard-key rows"
-        )
-
-    if storage is None or rowstore:
-        state["sort_key"] = None  # rowstore tables have no sort key
-    elif parsed is not None and parsed["sort_key"] is not None:
-        state["sort_key"] = parsed["sort_key"]
-    elif stat_sort is not None:
-        state["sort_key"] = stat_sort
-    else:
-        unreadable["sort_key"] = (
-            "SHOW CREATE TABLE prints no SORT KEY (nor KEY ... USING CLUSTERED COLUMNSTORE) and "
-            "information_schema.STATISTICS has no sort-key rows"
-        )
-
-    hidden = {"PRIMARY", SHARD_INDEX_NAME, sort_name}
-    keys = {key["name"]: key for key in (parsed["keys"] if parsed else [])}
-    for index_name, entry in sorted(indexes.items()):
-        if index_name in hidden or index_name in keys or entry["type"] in _SHARD_TYPES + _SORT_TYPES:
-            continue
-        keys[index_name] = dict(name=index_name, columns=entry["columns"], unique=entry["unique"])
-    state["keys"] = [keys[n] for n in sorted(keys)]
-    state["_rowstore"] = bool(rowstore)  # internal: a ROWSTORE REFERENCE table is "reference" but not columnstore
-    if unreadable:
-        state["unreadable"] = unreadable
-    return state
-
-
-def storage_of(row: dict[str, Any]) -> str | None:
-    kind = str(row.get("STORAGE_TYPE") or "").upper()
-    if row.get("DISTRIBUTED") is not None and str(row.get("DISTRIBUTED")) in ("0", "False"):
-        return "reference"
-    if kind == "COLUMNSTORE":
-        return "columnstore"
-    if "ROWSTORE" in kind:
-        return "rowstore"
-    return None
+    return singlestore_keys(state, indexes, tables[0], show_create_text(conn, database, name))
 
 
 def list_backups(conn: Any, database: str, name: str) -> list[str]:
@@ -472,59 +132,299 @@ def list_backups(conn: Any, database: str, name: str) -> list[str]:
     return sorted(row["TABLE_NAME"] for row in rows if rx.match(row["TABLE_NAME"]))
 
 
-# -- rendering ------------------------------------------------------------------------------
+SINGLESTORE_ONLY = ("shard_key", "sort_key", "storage")
+STRUCTURAL = ("primary_key", "shard_key", "sort_key", "storage")
 
 
-def column_sql(col: dict[str, Any], params: list[Any]) -> str:
-    """`` `name` type [NOT] NULL [DEFAULT ...]``; a default value is appended to ``params``."""
-    sql = f"{quote_identifier(col['name'], 'column name')} {col['type'].replace('%', '%%')}"
-    sql += " NULL" if col["nullable"] else " NOT NULL"
-    if col.get("default") is not None:
-        expr = default_expression(col["default"])
-        if expr:
-            sql += f" DEFAULT {expr}"
+class Table(ManagedObject):
+    """A table: exists / info / create / alter / rebuild / drop."""
+
+    result_key = "table"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.database = validate_identifier(self.params["database"], "database name")
+        self.name = validate_identifier(self.params["name"], "table name")
+        self.target = quote_qualified(self.database, self.name)
+        self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
+        self.spec: dict[str, Any] | None = None
+        self.rebuilding = False
+        self.before_rowstore = False
+
+    def read(self) -> dict[str, Any] | None:
+        state = read_table(self.conn, self.database, self.name)
+        if state is not None:
+            state.pop("rows", None)
+            self.before_rowstore = bool(state.pop("_rowstore", False))
+            state["backups"] = list_backups(self.conn, self.database, self.name)
+        return state
+
+    def desired(self) -> dict[str, Any]:
+        try:
+            spec = (
+                spec_from_definition(self.params["definition"])
+                if self.params["definition"]
+                else spec_from_options(self.params)
+            )
+            for col in spec["columns"]:
+                validate_identifier(col["name"], "column name")
+            check_key_columns(spec)
+        except SpecError as exc:
+            raise ModuleError(f"table {self.database}.{self.name}: {exc} (nothing was changed)") from None
+        if not self.conn.is_singlestore:
+            asked = [opt for opt in SINGLESTORE_ONLY if spec.get(opt) is not None]
+            if asked:
+                raise ModuleError(
+                    f"{', '.join(asked)} {'is a' if len(asked) == 1 else 'are'} SingleStore-only option(s); "
+                    f"the server is {self.conn.label} (table {self.database}.{self.name} was not changed)"
+                )
+        return spec
+
+    def plan(self, before: dict[str, Any] | None) -> list[Statement]:
+        drop_backup = self.params["drop_backup"]
+        if self.params["state"] == "absent":
+            if before is None:
+                return []
+            plan = [Statement(f"DROP TABLE {self.target}")]
+            if drop_backup:
+                plan += [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]]
+            return plan
+        if not self.conn.schema_exists(self.database):
+            if not self.module.check_mode:
+                raise ModuleError(f"database {self.database!r} does not exist; create it first (singlestore_database)")
+            # Check mode of a whole play: the database is only predicted by an earlier task.
+            self.module.warn(
+                f"database {self.database!r} does not exist yet: check mode predicts the table's creation, "
+                "a real run needs the database first"
+            )
+        self.spec = spec = self.desired()
+        if before is None:
+            sql, params = create_sql(spec, self.database, self.name, self.conn.is_singlestore)
+            return [Statement(sql, tuple(params))]
+        drop_backups = (
+            [Statement(f"DROP TABLE {quote_qualified(self.database, b)}") for b in before["backups"]]
+            if drop_backup
+            else []
+        )
+        self.refuse_unreadable(spec, before)
+        structural = self.structural_drift(spec, before)
+        current_cols = {col["name"]: col for col in before["columns"]}
+        drifted = {
+            col["name"]: column_differences(col, current_cols[col["name"]])
+            for col in spec["columns"]
+            if col["name"] in current_cols
+        }
+        drifted = {name: diffs for name, diffs in drifted.items() if diffs}
+        current_keys = {key["name"]: key for key in before["keys"]}
+        changed_keys = [
+            key
+            for key in spec["keys"]
+            if key["name"] in current_keys
+            and (
+                current_keys[key["name"]]["columns"] != key["columns"]
+                or current_keys[key["name"]]["unique"] != key["unique"]
+            )
+        ]
+        if structural or ((drifted or changed_keys) and not self.params["allow_alter"] and self.params["rebuild"]):
+            if not self.params["rebuild"]:
+                raise ModuleError(
+                    f"table {self.database}.{self.name} cannot be changed in place: "
+                    + "; ".join(structural)
+                    + ". Set rebuild=true to copy it into a new table (the old one is kept as a backup).",
+                    drift=structural,
+                )
+            return self.rebuild_plan(spec, before, drop_backup) + drop_backups
+        if drifted and not self.params["allow_alter"]:
+            detail = "; ".join(f"column {name!r}: {', '.join(diffs)}" for name, diffs in sorted(drifted.items()))
+            raise ModuleError(
+                f"table {self.database}.{self.name} differs from the task: {detail}. "
+                "Set allow_alter=true to modify the columns in place (or rebuild=true)."
+            )
+        if changed_keys and not self.params["allow_alter"]:
+            names = ", ".join(key["name"] for key in changed_keys)
+            raise ModuleError(
+                f"table {self.database}.{self.name}: key(s) {names} differ from the task; "
+                "set allow_alter=true to recreate them"
+            )
+        refused = refused_alters(spec, before, changed_keys, self.before_rowstore) if self.conn.is_singlestore else []
+        final = [msg for msg, rebuild_helps in refused if not rebuild_helps]
+        if final:
+            raise ModuleError(
+                f"table {self.database}.{self.name}: SingleStore refuses "
+                + "; ".join(final)
+                + ". Nothing was changed: change the key in the task.",
+                refused=final,
+            )
+        if refused:
+            if self.params["rebuild"]:
+                return self.rebuild_plan(spec, before, drop_backup) + drop_backups
+            messages = [msg for msg, _rebuild_helps in refused]
+            raise ModuleError(
+                f"table {self.database}.{self.name} cannot be changed in place: "
+                + "; ".join(messages)
+                + ". Nothing was changed. Set rebuild=true to create the table anew with the change "
+                "(rows copied, the old table kept as a backup).",
+                refused=messages,
+            )
+        specs, params = self.alter_specs(spec, before, drifted, changed_keys)
+        plan = [Statement(f"ALTER TABLE {self.target} " + ", ".join(specs), tuple(params))] if specs else []
+        return plan + drop_backups
+
+    def wanted(self, spec: dict[str, Any], option: str) -> Any:
+        """What the task asks for ``option`` (None: not managed)."""
+        wanted = spec.get(option)
+        if option == "storage" and wanted is None and spec.get("definition") and self.conn.is_singlestore:
+            wanted = "columnstore"  # a plain CREATE TABLE is a columnstore table on SingleStore >= 7.3
+        return wanted
+
+    def structural_drift(self, spec: dict[str, Any], before: dict[str, Any]) -> list[str]:
+        out = []
+        unreadable = before.get("unreadable") or {}
+        for option in STRUCTURAL:
+            wanted, current = self.wanted(spec, option), before.get(option)
+            if option in unreadable:
+                continue  # refuse_unreadable() has failed the task if the task manages it
+            if wanted is not None and wanted != current:
+                out.append(f"{option} is {current!r} on the server but the task asks for {wanted!r}")
+        return out
+
+    def refuse_unreadable(self, spec: dict[str, Any], before: dict[str, Any], rebuild: bool = False) -> None:
+        """Fail, changing nothing, when the task manages a key the module cannot read back.
+
+        A rebuild (or a "no change") decided on a key that was not read would be a guess: the table would be
+        copied on every run, or a different key kept. So the task fails and says what was seen.
+        """
+        unreadable = before.get("unreadable") or {}
+        managed = [(option, self.wanted(spec, option)) for option in STRUCTURAL if option in unreadable]
+        managed = [(option, wanted) for option, wanted in managed if wanted is not None]
+        parts = [
+            f"its {option} cannot be read back ({unreadable[option]}) and the task asks for {option}={wanted!r}"
+            for option, wanted in managed
+        ]
+        if rebuild:
+            # a rebuild copies the keys the task does not name from the server: they must have been read
+            parts += [
+                f"a rebuild would have to copy its {option}, which cannot be read back ({unreadable[option]})"
+                for option in STRUCTURAL
+                if option in unreadable and spec.get(option) is None and not spec.get("definition")
+            ]
+        if not parts:
+            return
+        raise ModuleError(
+            f"table {self.database}.{self.name}: "
+            + "; ".join(parts)
+            + f". Nothing was changed (no ALTER, no rebuild). Compare SHOW CREATE TABLE {self.target} with the task "
+            "by hand, then leave the option out of the task or rebuild the table yourself.",
+            unreadable=unreadable,
+        )
+
+    def alter_specs(
+        self,
+        spec: dict[str, Any],
+        before: dict[str, Any],
+        drifted: dict[str, list[str]],
+        changed_keys: list[dict[str, Any]],
+    ) -> tuple[list[str], list[Any]]:
+        params: list[Any] = []
+        specs = []
+        current_cols = {col["name"] for col in before["columns"]}
+        for col in spec["columns"]:
+            if col["name"] in drifted:
+                specs.append("MODIFY COLUMN " + column_sql(col, params))
+            elif col["name"] not in current_cols:
+                specs.append("ADD COLUMN " + column_sql(col, params))
+        hash_keys = self.conn.is_singlestore and before.get("storage") != "rowstore"
+        current_keys = {key["name"] for key in before["keys"]}
+        for key in changed_keys:
+            specs.append(f"DROP KEY {quote_identifier(key['name'], 'key name')}")
+            specs.append("ADD " + key_sql(key, hash_keys))
+        for key in spec["keys"]:
+            if key["name"] not in current_keys:
+                specs.append("ADD " + key_sql(key, hash_keys))
+        return specs, params
+
+    def rebuild_plan(self, spec: dict[str, Any], before: dict[str, Any], drop_backup: bool) -> list[Statement]:
+        self.rebuilding = True
+        self.refuse_unreadable(spec, before, rebuild=True)
+        temp = f"{self.name}__rebuild"
+        backup = f"{self.name}__backup_{self.stamp}"
+        for label, ident in (("rebuild table", temp), ("backup table", backup)):
+            validate_identifier(ident, f"{label} name (from table {self.name!r})")
+        wanted_names = [col["name"] for col in spec["columns"]]
+        if not spec.get("definition"):
+            # keep what the task does not mention: columns (no data is lost), keys, and unmanaged key options
+            extra = [dict(col) for col in before["columns"] if col["name"] not in wanted_names]
+            spec = dict(spec, columns=spec["columns"] + extra)
+            wanted_names += [col["name"] for col in extra]
+            named = {key["name"] for key in spec["keys"]}
+            spec["keys"] = spec["keys"] + [dict(key) for key in before["keys"] if key["name"] not in named]
+            for option in STRUCTURAL:
+                if spec.get(option) is None and before.get(option) is not None:
+                    spec[option] = before[option]
+        common = [col["name"] for col in before["columns"] if col["name"] in wanted_names]
+        sql, params = create_sql(spec, self.database, temp, self.conn.is_singlestore)
+        cols = quote_column_list(common)
+        plan = [
+            Statement(f"DROP TABLE IF EXISTS {quote_qualified(self.database, temp)}"),
+            Statement(sql, tuple(params)),
+            Statement(
+                f"INSERT INTO {quote_qualified(self.database, temp)} {cols} SELECT {cols[1:-1]} FROM {self.target}"
+            ),
+        ]
+        if self.conn.is_singlestore:
+            # RENAME TO takes a bare name, resolved in the current database
+            plan += [
+                Statement(f"USE {quote_identifier(self.database)}"),
+                Statement(f"ALTER TABLE {self.target} RENAME TO {quote_identifier(backup)}"),
+                Statement(
+                    f"ALTER TABLE {quote_qualified(self.database, temp)} RENAME TO {quote_identifier(self.name)}"
+                ),
+            ]
         else:
-            sql += " DEFAULT %s"
-            params.append(col["default"])
-    return sql
+            plan.append(
+                Statement(
+                    f"RENAME TABLE {self.target} TO {quote_qualified(self.database, backup)}, "
+                    f"{quote_qualified(self.database, temp)} TO {self.target}"
+                )
+            )
+        if drop_backup:
+            plan.append(Statement(f"DROP TABLE {quote_qualified(self.database, backup)}"))
+        return plan
 
-
-def key_sql(key: dict[str, Any], hash_keys: bool) -> str:
-    sql = (
-        ("UNIQUE KEY " if key["unique"] else "KEY ")
-        + quote_identifier(key["name"], "key name")
-        + " "
-        + quote_column_list(key["columns"])
-    )
-    return sql + (" USING HASH" if hash_keys else "")
-
-
-def create_sql(spec: dict[str, Any], database: str, name: str, singlestore: bool) -> tuple[str, list[Any]]:
-    """CREATE TABLE for ``spec`` under ``database``.``name`` (a definition's body is kept verbatim)."""
-    target = quote_qualified(database, name)
-    prefix = _STORAGE_PREFIX[spec.get("storage")]
-    if spec.get("definition"):
-        return f"CREATE {prefix}TABLE {target} " + spec["definition_body"].replace("%", "%%"), []
-    params: list[Any] = []
-    lines = [column_sql(col, params) for col in spec["columns"]]
-    if spec.get("primary_key"):
-        lines.append("PRIMARY KEY " + quote_column_list(spec["primary_key"]))
-    if singlestore and spec.get("shard_key") is not None:
-        lines.append("SHARD KEY " + quote_column_list(spec["shard_key"]))
-    if singlestore and spec.get("sort_key") is not None:
-        lines.append("SORT KEY " + quote_column_list(spec["sort_key"]))
-    hash_keys = singlestore and spec.get("storage") != "rowstore"
-    lines += [key_sql(key, hash_keys) for key in spec.get("keys") or []]
-    return f"CREATE {prefix}TABLE {target} (\n  " + ",\n  ".join(lines) + "\n)", params
-
-
-def column_differences(wanted: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """What differs between a wanted column and the catalog's (empty list: same)."""
-    out = []
-    if normalise_type(wanted["type"]) != normalise_type(current["type"]):
-        out.append(f"type {current['type']} -> {wanted['type']}")
-    if bool(wanted["nullable"]) != bool(current["nullable"]):
-        out.append(f"nullable {current['nullable']} -> {wanted['nullable']}")
-    if normalise_user_default(wanted.get("default")) != current.get("default"):
-        out.append(f"default {current.get('default')!r} -> {normalise_user_default(wanted.get('default'))!r}")
-    return out
+    def predict(self, before: dict[str, Any] | None) -> dict[str, Any] | None:
+        if self.params["state"] == "absent" or self.spec is None:
+            return None
+        spec = self.spec
+        after = dict(
+            before
+            or dict(
+                database=self.database,
+                name=self.name,
+                columns=[],
+                primary_key=[],
+                keys=[],
+                shard_key=None,
+                sort_key=None,
+                storage=None,
+                backups=[],
+            )
+        )
+        by_name = {col["name"]: dict(col) for col in after["columns"]}
+        for col in spec["columns"]:
+            by_name[col["name"]] = dict(
+                name=col["name"], type=col["type"], nullable=col["nullable"], default=col.get("default")
+            )
+        existing = [col["name"] for col in after["columns"]]
+        order = existing + [col["name"] for col in spec["columns"] if col["name"] not in existing]
+        after["columns"] = [by_name[name] for name in order]
+        keys = {key["name"]: key for key in after["keys"]}
+        keys.update({key["name"]: dict(key) for key in spec["keys"]})
+        after["keys"] = [keys[name] for name in sorted(keys)]
+        for option in STRUCTURAL:
+            if spec.get(option) is not None:
+                after[option] = spec[option]
+        backups = list(after.get("backups") or [])
+        if before is not None and self.rebuilding and not self.params["drop_backup"]:
+            backups.append(f"{self.name}__backup_{self.stamp}")
+        after["backups"] = [] if self.params["drop_backup"] else backups
+        return after

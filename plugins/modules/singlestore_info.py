@@ -96,191 +96,27 @@ queries:
   type: list
 """
 
-import fnmatch
-from typing import Any, Callable
+from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
-    Connection,
-    SingleStoreError,
-    connect,
-    describe_error,
-)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import GrantsReadError
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
-    compress,
-    full_set,
-    global_all_privileges,
-    level_kind,
-    read_grants,
-)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_qualified
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table import read_table
-
-try:
-    from pymysql.err import MySQLError
-except ImportError:  # pragma: no cover
-    MySQLError = Exception  # type: ignore[assignment,misc]
-
-SYSTEM_DATABASES = {"information_schema", "mysql", "performance_schema", "sys", "memsql", "cluster"}
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SingleStoreModule
+from ansible_collections.transactions_st.realtime.plugins.module_utils._info import SUBSETS, Gatherer
 
 
-class Gatherer:
-    def __init__(self, conn: Connection, filters: list[str] | None, exact: bool) -> None:
-        self.conn = conn
-        self.filters = filters
-        self.exact = exact
-
-    def wanted(self, name: str) -> bool:
-        return not self.filters or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.filters)
-
-    def server(self) -> dict[str, Any]:
-        row = self.conn.query(
-            "SELECT @@version_comment AS version_comment, @@time_zone AS time_zone, @@system_time_zone AS system_time_zone, "
-            "TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(), NOW()) AS utc_offset_minutes"
-        )[0]
-        return dict(
-            flavour=self.conn.flavour,
-            memsql_version=self.conn.memsql_version,
-            version=self.conn.version,
-            version_comment=row["version_comment"],
-            time_zone=row["time_zone"],
-            system_time_zone=row["system_time_zone"],
-            utc_offset_minutes=int(row["utc_offset_minutes"]),
-            tls=self.conn.tls_in_use,
-        )
-
-    def database_names(self) -> list[str]:
-        rows = self.conn.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME", ())
-        return [
-            row["SCHEMA_NAME"]
-            for row in rows
-            if row["SCHEMA_NAME"] not in SYSTEM_DATABASES and self.wanted(row["SCHEMA_NAME"])
-        ]
-
-    def databases(self) -> dict[str, Any]:
-        out = {}
-        for row in self.conn.query(
-            "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA",
-            (),
-        ):
-            name = row["SCHEMA_NAME"]
-            if name in SYSTEM_DATABASES or not self.wanted(name):
-                continue
-            partitions = None
-            if self.conn.is_singlestore:
-                count = self.conn.query(
-                    "SELECT COUNT(*) AS n FROM information_schema.DISTRIBUTED_PARTITIONS WHERE DATABASE_NAME = %s "
-                    "AND ROLE = 'Master'",
-                    (name,),
-                )
-                partitions = int(count[0]["n"]) if count else None
-            out[name] = dict(
-                charset=row["DEFAULT_CHARACTER_SET_NAME"],
-                collation=row["DEFAULT_COLLATION_NAME"],
-                partitions=partitions,
-            )
-        return out
-
-    def tables(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for database in self.database_names():
-            rows = self.conn.query(
-                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' "
-                "ORDER BY TABLE_NAME",
-                (database,),
-            )
-            tables = {}
-            for row in rows:
-                state = read_table(self.conn, database, row["TABLE_NAME"])
-                if state is None:
-                    continue
-                state.pop("database", None)
-                state.pop("name", None)
-                state.pop("_rowstore", None)
-                if self.exact:
-                    state["rows"] = int(
-                        self.conn.query(
-                            f"SELECT COUNT(*) AS n FROM {quote_qualified(database, row['TABLE_NAME'])}", ()
-                        )[0]["n"]
-                    )
-                tables[row["TABLE_NAME"]] = state
-            out[database] = tables
-        return out
-
-    def users(self) -> dict[str, Any]:
-        if self.conn.is_singlestore:
-            rows = self.conn.query(
-                "SELECT USER AS user, HOST AS host FROM information_schema.USERS ORDER BY USER, HOST", ()
-            )
-        else:
-            rows = self.conn.query("SELECT User AS user, Host AS host FROM mysql.user ORDER BY User, Host", ())
-        global_all = global_all_privileges(self.conn)
-        out = {}
-        for row in rows:
-            user, host = str(row["user"]), str(row["host"])
-            if not user or not self.wanted(user):
-                continue
-            try:
-                grants = read_grants(self.conn, user, host)
-            except GrantsReadError as exc:
-                out[f"{user}@{host}"] = dict(user=user, host=host, privileges=None, privileges_unreadable=str(exc))
-                continue
-            privileges = {
-                lvl: compress(p, full_set(level_kind(lvl), self.conn.is_singlestore, global_all))
-                for lvl, p in sorted(grants.items())
-            }
-            out[f"{user}@{host}"] = dict(user=user, host=host, privileges=privileges)
-        return out
-
-    def pipelines(self) -> dict[str, Any]:
-        if not self.conn.is_singlestore:
-            return {}
-        return {f"{p['database']}.{p['name']}": p for p in pipelines_info(self.conn) if self.wanted(p["database"])}
-
-
-def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
-        gather_subset=dict(
-            type="list",
-            elements="str",
-            default=["all"],
-            choices=["all", "server", "databases", "tables", "users", "pipelines"],
-        ),
+def argument_spec() -> dict[str, Any]:
+    """The module's own options (SingleStoreModule adds the connection options)."""
+    return dict(
+        gather_subset=dict(type="list", elements="str", default=["all"], choices=["all", *SUBSETS]),
         filter=dict(type="list", elements="str"),
         exact_row_counts=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    subsets = module.params["gather_subset"]
-    if "all" in subsets:
-        subsets = ["server", "databases", "tables", "users", "pipelines"]
-    result: dict[str, Any] = dict(changed=False, queries=[])
-    try:
-        conn = connect(module.params)
-    except SingleStoreError as exc:
-        module.fail_json(msg=str(exc), queries=[])
-    gatherer = Gatherer(conn, module.params["filter"], module.params["exact_row_counts"])
-    handlers: dict[str, Callable[[], dict[str, Any]]] = dict(
-        server=gatherer.server,
-        databases=gatherer.databases,
-        tables=gatherer.tables,
-        users=gatherer.users,
-        pipelines=gatherer.pipelines,
+
+
+def main() -> None:
+    module = SingleStoreModule(argument_spec())
+    params = module.params
+    module.run(
+        lambda: Gatherer(module.conn, params["filter"], params["exact_row_counts"]).gather(params["gather_subset"])
     )
-    try:
-        for subset in dict.fromkeys(subsets):
-            result[subset] = handlers[subset]()
-    except SingleStoreError as exc:
-        module.fail_json(msg=str(exc), queries=[])
-    except MySQLError as exc:
-        module.fail_json(msg=describe_error(exc, module.params), queries=[])
-    finally:
-        conn.close()
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

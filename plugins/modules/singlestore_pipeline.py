@@ -345,16 +345,68 @@ diff:
   type: dict
 """
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import run_module
+from typing import Any
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SingleStoreModule
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import Pipeline
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import (
-    MODULE_KWARGS,
-    argument_spec,
-)
+
+
+def argument_spec() -> dict[str, Any]:
+    """The module's own options (SingleStoreModule adds the connection options)."""
+    mapping = dict(
+        column=dict(type="str", required=True), path=dict(type="str", required=True), default=dict(type="raw")
+    )
+    csv = dict(
+        fields_terminated_by=dict(type="str"),
+        enclosed_by=dict(type="str"),
+        escaped_by=dict(type="str"),
+        lines_terminated_by=dict(type="str"),
+        columns=dict(type="list", elements="str"),
+    )
+    kafka = dict(
+        brokers=dict(type="list", elements="str", required=True),
+        topic=dict(type="str", required=True),
+        config=dict(type="dict"),
+        credentials=dict(type="dict", no_log=True),
+    )
+    return dict(
+        database=dict(type="str", required=True, aliases=["db"]),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
+        kafka=dict(type="dict", options=kafka),
+        table=dict(type="str"),
+        procedure=dict(type="str"),
+        format=dict(type="str", default="csv", choices=["csv", "json"]),
+        mapping=dict(type="list", elements="dict", options=mapping),
+        set=dict(type="dict"),
+        where=dict(type="str"),
+        csv=dict(type="dict", options=csv),
+        on_duplicate=dict(type="str", default="error", choices=["error", "skip", "replace", "ignore", "update"]),
+        on_duplicate_update=dict(type="dict"),
+        batch_interval=dict(type="int"),
+        max_partitions_per_batch=dict(type="int"),
+        max_offsets_per_batch_partition=dict(type="int"),
+        stop_on_error=dict(type="bool"),
+        start_from=dict(type="str", default="earliest", choices=["earliest", "latest"]),
+        reset_offsets=dict(type="bool", default=False),
+        update_credentials=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
+        test=dict(type="bool", default=False),
+        test_limit=dict(type="int", default=10),
+        foreground_batches=dict(type="int"),
+    )
 
 
 def main() -> None:
-    run_module(Pipeline, argument_spec(), **MODULE_KWARGS)
+    module = SingleStoreModule(
+        argument_spec(),
+        mutually_exclusive=[("table", "procedure")],
+        required_if=[
+            (state, value, ("kafka",))
+            for state, value in (("state", "present"), ("state", "started"), ("state", "stopped"))
+        ]
+        + [("state", s, ("table", "procedure"), True) for s in ("present", "started", "stopped")],
+    )
+    module.run_object(Pipeline)
 
 
 if __name__ == "__main__":

@@ -89,120 +89,25 @@ rowcount:
   elements: int
 """
 
-import datetime
-import decimal
-import re
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.transactions_st.realtime.plugins.module_utils._argspec import connection_argument_spec
-from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
-    SingleStoreError,
-    connect,
-    describe_error,
-)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
-
-try:
-    from pymysql.err import MySQLError
-except ImportError:  # pragma: no cover - connect() reports the missing driver
-    MySQLError = Exception  # type: ignore[assignment,misc]
-
-_READ_ONLY = re.compile(r"^\s*(?:\(\s*)*(SELECT|SHOW|DESCRIBE|DESC|EXPLAIN|HELP|WITH)\b", re.IGNORECASE)
-_COMMENTS = re.compile(r"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*|#[^\n]*\n\s*)*", re.DOTALL)
-_PLACEHOLDER = re.compile(r"%(?:s|\([^)]+\)s)")
-_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|INTO\s+OUTFILE|INTO\s+DUMPFILE)\b", re.IGNORECASE)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SingleStoreModule
+from ansible_collections.transactions_st.realtime.plugins.module_utils._query import run_queries
 
 
-def is_read_only(statement: str) -> bool:
-    body = _COMMENTS.sub("", statement, count=1)
-    match = _READ_ONLY.match(body)
-    if not match:
-        return False
-    if match.group(1).upper() in ("WITH", "SELECT") and _WRITES.search(body):
-        return False
-    return True
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return str(value)
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, (bytes, bytearray)):
-        try:
-            return value.decode()
-        except UnicodeDecodeError:
-            return value.hex()
-    return value
-
-
-def main() -> None:
-    spec = connection_argument_spec()
-    spec.update(
+def argument_spec() -> dict[str, Any]:
+    """The module's own options (SingleStoreModule adds the connection options)."""
+    return dict(
         query=dict(type="raw", required=True),
         positional_args=dict(type="list", elements="raw"),
         named_args=dict(type="dict"),
         database=dict(type="str", aliases=["db", "login_db"]),
     )
-    module = AnsibleModule(
-        argument_spec=spec, supports_check_mode=True, mutually_exclusive=[("positional_args", "named_args")]
-    )
-    queries = module.params["query"]
-    if isinstance(queries, str):
-        queries = [queries]
-    if not isinstance(queries, list) or not queries or not all(isinstance(q, str) and q.strip() for q in queries):
-        module.fail_json(msg="query must be a non-empty string or a list of non-empty strings")
-    args: Any = (
-        module.params["positional_args"]
-        if module.params["positional_args"] is not None
-        else module.params["named_args"]
-    )
-    if isinstance(args, list):
-        args = tuple(args)
-    secrets = [
-        str(v) for v in (args.values() if isinstance(args, dict) else args or ()) if isinstance(v, str) and len(v) > 3
-    ]
-    try:
-        conn = connect(module.params, module.params["database"])
-    except SingleStoreError as exc:
-        module.fail_json(msg=str(exc), queries=[])
-    results: list[list[dict[str, Any]]] = []
-    rowcounts: list[int] = []
-    changed = False
-    done: list[str] = []
-    try:
-        for query in queries:
-            read_only = is_read_only(query)
-            changed = changed or not read_only
-            if module.check_mode and not read_only:
-                results.append([])
-                rowcounts.append(-1)
-                done.append(query)
-                continue
-            try:
-                rows, count = conn.execute(query, args if args is not None and _PLACEHOLDER.search(query) else None)
-            except (TypeError, KeyError, ValueError) as exc:
-                module.fail_json(
-                    msg=f"statement {len(done) + 1} does not match its parameters ({type(exc).__name__}: {exc}): {query}",
-                    queries=done,
-                    changed=changed and bool(done),
-                )
-            except MySQLError as exc:
-                module.fail_json(
-                    msg=scrub(f"{describe_error(exc, module.params)} (statement {len(done) + 1}: {query})", secrets),
-                    queries=done,
-                    changed=changed and bool(done),
-                )
-            results.append([{key: jsonable(val) for key, val in row.items()} for row in rows or []])
-            rowcounts.append(count)
-            done.append(query)
-    finally:
-        conn.close()
-    module.exit_json(changed=changed, queries=done, query_result=results, rowcount=rowcounts)
+
+
+def main() -> None:
+    module = SingleStoreModule(argument_spec(), mutually_exclusive=[("positional_args", "named_args")])
+    module.run(lambda: run_queries(module))
 
 
 if __name__ == "__main__":

@@ -245,12 +245,15 @@ diff:
   type: dict
 """
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import run_module
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table_object import Table
+from typing import Any
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import SingleStoreModule
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table import Table
 
 
-def main() -> None:
-    argument_spec = dict(
+def argument_spec() -> dict[str, Any]:
+    """The module's own options (SingleStoreModule adds the connection options)."""
+    return dict(
         database=dict(type="str", required=True, aliases=["db"]),
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -283,9 +286,11 @@ def main() -> None:
         rebuild=dict(type="bool", default=False),
         drop_backup=dict(type="bool", default=False),
     )
-    run_module(
-        Table,
-        argument_spec,
+
+
+def main() -> None:
+    module = SingleStoreModule(
+        argument_spec(),
         mutually_exclusive=[
             ("definition", "columns"),
             ("definition", "primary_key"),
@@ -295,6 +300,7 @@ def main() -> None:
             ("definition", "storage"),
         ],
     )
+    module.run_object(Table)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-# The module layer's ssl_mode choices (plugins/module_utils/_argspec.py), with the same meaning.
+# The module layer's ssl_mode choices (plugins/module_utils/_connection.py), with the same meaning.
 SSL_MODES = ("disabled", "preferred", "required", "verify_ca", "verify_identity")
 # Environment variables whose values must never appear in anything a live run prints.
 # LIVE_READER_PASSWORD: the password a live site.yml run gives the reader it creates.

@@ -192,7 +192,7 @@ def test_duplicate_keys(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
 
 def test_bad_json_record_is_recorded_not_lost(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
     from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import connect
-    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
+    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import read_pipelines
 
     query(s2, f"CREATE TABLE `{pdb}`.kv (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20))")
     topic = topics(1)
@@ -209,7 +209,7 @@ def test_bad_json_record_is_recorded_not_lost(tmp_path, s2, pdb, topics, kafka_b
     params = dict(login_host=s2["host"], login_port=s2["port"], login_user=s2["user"], login_password=s2["password"])
     conn = connect(params)
     try:
-        info = pipelines_info(conn, pdb)
+        info = read_pipelines(conn, pdb)
     finally:
         conn.close()
     assert [p["name"] for p in info] == ["kv"]
@@ -260,7 +260,7 @@ def test_unreachable_broker(tmp_path, s2, pdb, topics, kafka_bootstrap, mariadb_
 
 def test_credentials_never_in_output(tmp_path, s2, pdb, topics, kafka_bootstrap) -> None:
     from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import connect
-    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
+    from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import read_pipelines
 
     query(s2, f"CREATE TABLE `{pdb}`.kv (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20))")
     topic = topics(1)
@@ -296,7 +296,7 @@ def test_credentials_never_in_output(tmp_path, s2, pdb, topics, kafka_bootstrap)
     assert secret not in show and "CREDENTIALS" in show
     conn = connect(dict(login_host=s2["host"], login_port=s2["port"], login_user=s2["user"], login_password=s2["password"]))
     try:
-        info = json.dumps(pipelines_info(conn, pdb), default=str)
+        info = json.dumps(read_pipelines(conn, pdb), default=str)
     finally:
         conn.close()
     assert secret not in info and other not in info and "tst" in info

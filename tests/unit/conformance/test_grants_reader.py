@@ -1,5 +1,5 @@
-"""The module's SHOW GRANTS reader (plugins/module_utils/_grants_sql.py) on every show_grants case of the corpus,
-and the rules of plugins/module_utils/_privileges.py that decide what the module may do with what it read."""
+"""The module's SHOW GRANTS reader (plugins/module_utils/_user_sql.py) on every show_grants case of the corpus,
+and the rules of plugins/module_utils/_user_privileges.py that decide what the module may do with what it read."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import GrantsReadError, read_line, read_show_grants
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_sql import GrantsReadError, read_line, read_show_grants
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_privileges import (
     check_privileges, compress, read_grants, unexplained)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import IdentifierError
 from tests.conformance import corpus

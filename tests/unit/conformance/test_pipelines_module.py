@@ -17,8 +17,8 @@ import pytest
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import Connection
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import Pipeline
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_info import pipelines_info
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline import read_pipelines
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_spec import desired_statement, public, signature
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import TUNABLES, DefinitionError, parse_definition
 from ansible_collections.transactions_st.realtime.tests.unit.plugins.module_utils.pipeline_cases import params
 from tests.conformance import corpus
@@ -249,7 +249,7 @@ def test_info_reports_unknown_lag_as_null(case: corpus.Case) -> None:
     rows = case.output["rows"]
     text = next(c for c in SHOW_CREATE if c.name.endswith("json_mapping_qualified")).output
     fake = FakeServer(text, rows[0]["PIPELINE_NAME"], cursors=rows, database=rows[0]["DATABASE_NAME"])
-    info = pipelines_info(Connection(fake, "singlestore", "8.9.24", "5.7.32"), rows[0]["DATABASE_NAME"])
+    info = read_pipelines(Connection(fake, "singlestore", "8.9.24", "5.7.32"), rows[0]["DATABASE_NAME"])
     assert {p["partition"]: p["lag"] for p in info[0]["partitions"]} == case.expect["lag"]
     assert info[0]["lag"] == case.expect["total_lag"]
     assert info[0]["definition"]["table"] == "product_transactions" and info[0]["definition_error"] is None
@@ -276,11 +276,11 @@ def test_info_survives_a_null_cursor_too() -> None:
     text = next(c for c in SHOW_CREATE if c.name.endswith("json_mapping_qualified")).output
     rows = [{"DATABASE_NAME": "db", "PIPELINE_NAME": "retails_kafka_consumer", "SOURCE_PARTITION_ID": "0", "EARLIEST_OFFSET": None,
              "LATEST_OFFSET": None, "CURSOR_OFFSET": None, "UPDATED_UNIX_TIMESTAMP": None}]
-    info = pipelines_info(Connection(FakeServer(text, "retails_kafka_consumer", cursors=rows), "singlestore", "8.9.24", "5.7.32"), "db")
+    info = read_pipelines(Connection(FakeServer(text, "retails_kafka_consumer", cursors=rows), "singlestore", "8.9.24", "5.7.32"), "db")
     assert info[0]["partitions"][0]["lag"] is None and info[0]["lag"] is None
 
 
 def test_info_says_why_a_definition_is_missing() -> None:
     fake = FakeServer("CREATE PIPELINE `p` AS LOAD DATA KAFKA 'k/t' INTO TABLE `t` FORMAT JSON (`u`.`c` <- `c`)", "p")
-    info = pipelines_info(Connection(fake, "singlestore", "8.9.24", "5.7.32"), "db")
+    info = read_pipelines(Connection(fake, "singlestore", "8.9.24", "5.7.32"), "db")
     assert info[0]["definition"] is None and "qualified with table 'u'" in info[0]["definition_error"]

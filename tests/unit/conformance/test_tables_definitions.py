@@ -16,9 +16,9 @@ _COLLECTIONS = Path(__file__).resolve().parents[3] / "collections"
 if str(_COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(_COLLECTIONS))
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._coltypes import (  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_coltypes import (  # noqa: E402
     canonical_type, normalise_type, types_equal)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table import SpecError, spec_from_definition  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_spec import SpecError, spec_from_definition  # noqa: E402
 from tests.conformance import corpus  # noqa: E402
 
 CASES = corpus.load("singlestore", "show_create_table")

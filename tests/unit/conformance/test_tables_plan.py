@@ -19,7 +19,7 @@ if str(_COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError  # noqa: E402
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table_object import Table  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table import Table  # noqa: E402
 from tests.conformance import corpus  # noqa: E402
 from tests.unit.conformance.test_tables_readers import FakeConnection  # noqa: E402
 

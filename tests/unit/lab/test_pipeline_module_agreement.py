@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_spec import desired_statement, public, signature
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import parse_definition
 from ansible_collections.transactions_st.realtime.tests.unit.plugins.module_utils.pipeline_cases import CASES
 from tests.lab.pipelines import grammar

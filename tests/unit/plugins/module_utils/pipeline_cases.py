@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import argument_spec
+from ansible_collections.transactions_st.realtime.plugins.modules.singlestore_pipeline import argument_spec
 
 
 def params(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, sorted_state
 from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import (
     FLAVOUR_MYSQL, FLAVOUR_SINGLESTORE, Connection, SingleStoreError, build_ssl_context, connect_kwargs, memsql_version_tuple)
-from ansible_collections.transactions_st.realtime.plugins.module_utils._privileges import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_privileges import (
     compress, expand, full_set, normalise_privs, parse_level, quote_level)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 

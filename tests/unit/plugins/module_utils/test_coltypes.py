@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._coltypes import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_coltypes import (
     canonical_type, default_expression, normalise_server_default, normalise_user_default, types_equal)
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_options import desired_statement, public, signature
-from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import parse_definition, scrub_config, scrub_text
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_spec import desired_statement, public, signature
+from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import parse_definition
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config, scrub_text
 from ansible_collections.transactions_st.realtime.tests.unit.plugins.module_utils.pipeline_cases import CASES, params
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._table import (
-    SpecError, column_differences, create_sql, spec_from_definition, spec_from_options)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_spec import (
+    SpecError, spec_from_definition, spec_from_options)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._table_sql import column_differences, create_sql
 
 DEFINITION = """
 CREATE TABLE IF NOT EXISTS `anything` (

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SingleStore Kafka pipelines, the module's options: their argument spec, the CREATE PIPELINE statement they
 render (``desired_statement()``, one clause per line as SHOW CREATE PIPELINE prints it), and the forms a parsed
-definition (_pipeline_sql) takes in option terms: ``signature()`` to compare, ``public()`` to return.
+definition (_pipeline_sql) takes in option terms: ``signature()`` to compare, ``public()`` to return; and
+``pipeline_facts()``, what singlestore_info returns for one pipeline.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._base imp
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
     CARRIED,
     PipelineStatement,
-    scrub_config,
     tokenize,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import quote_identifier
+from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_config, scrub_text
 
 ON_DUPLICATE_CLAUSE = {"skip": "SKIP DUPLICATE KEY ERRORS", "replace": "REPLACE", "ignore": "IGNORE"}
 CSV_DEFAULTS = {
@@ -53,9 +54,9 @@ def on_duplicate_of(d: dict[str, Any]) -> str:
 
 def derived_mapping(d: dict[str, Any], table_columns: list[str] | None) -> bool:
     """Whether a JSON mapping is the one ``FORMAT JSON`` without a list stands for: every column of the target table,
-    each from the JSON key of its own name (``c <- c``), nothing else. No public source shows whether SHOW CREATE PIPELINE
-    prints such a pipeline bare or with this mapping spelled out, so both read as "no mapping" (corpus cases
-    show_create_pipeline/json_no_mapping_*.yml)."""
+    each from the JSON key of its own name (``c <- c``), nothing else. No public source shows whether
+    SHOW CREATE PIPELINE prints such a pipeline bare or with this mapping spelled out, so both read as
+    "no mapping" (corpus cases show_create_pipeline/json_no_mapping_*.yml)."""
     if not d["mapping"] or not table_columns or d["format"] != "json":
         return False
     targets = [m["column"].lower() for m in d["mapping"]]
@@ -160,8 +161,9 @@ def desired_statement(
         raise ModuleError(f"kafka.topic {topic!r} is not a valid Kafka topic name (letters, digits, '.', '_', '-')")
     values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + "/" + topic}
     aggregator = "AGGREGATOR " if carried.get("aggregator") else ""  # not managed: kept as the server has it
+    name = quote_identifier(params["name"], "pipeline name")
     lines = [
-        f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {quote_identifier(params['name'], 'pipeline name')}",
+        f"CREATE {'OR REPLACE ' if or_replace else ''}{aggregator}PIPELINE {name}",
         "AS LOAD DATA KAFKA %(endpoint)s",
     ]
     if kafka.get("config"):
@@ -256,58 +258,68 @@ def _format_lines(params: dict[str, Any], values: dict[str, Any]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The module's argument spec
+# What singlestore_info returns for a pipeline (read_pipelines in _pipeline.py reads the rows)
 # ---------------------------------------------------------------------------------------------------
-def argument_spec() -> dict[str, Any]:
-    """The module's own options (connection options are added by run_module)."""
-    mapping = dict(
-        column=dict(type="str", required=True), path=dict(type="str", required=True), default=dict(type="raw")
-    )
-    csv = dict(
-        fields_terminated_by=dict(type="str"),
-        enclosed_by=dict(type="str"),
-        escaped_by=dict(type="str"),
-        lines_terminated_by=dict(type="str"),
-        columns=dict(type="list", elements="str"),
-    )
-    kafka = dict(
-        brokers=dict(type="list", elements="str", required=True),
-        topic=dict(type="str", required=True),
-        config=dict(type="dict"),
-        credentials=dict(type="dict", no_log=True),
-    )
-    return dict(
-        database=dict(type="str", required=True, aliases=["db"]),
-        name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "started", "stopped", "absent"]),
-        kafka=dict(type="dict", options=kafka),
-        table=dict(type="str"),
-        procedure=dict(type="str"),
-        format=dict(type="str", default="csv", choices=["csv", "json"]),
-        mapping=dict(type="list", elements="dict", options=mapping),
-        set=dict(type="dict"),
-        where=dict(type="str"),
-        csv=dict(type="dict", options=csv),
-        on_duplicate=dict(type="str", default="error", choices=["error", "skip", "replace", "ignore", "update"]),
-        on_duplicate_update=dict(type="dict"),
-        batch_interval=dict(type="int"),
-        max_partitions_per_batch=dict(type="int"),
-        max_offsets_per_batch_partition=dict(type="int"),
-        stop_on_error=dict(type="bool"),
-        start_from=dict(type="str", default="earliest", choices=["earliest", "latest"]),
-        reset_offsets=dict(type="bool", default=False),
-        update_credentials=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
-        test=dict(type="bool", default=False),
-        test_limit=dict(type="int", default=10),
-        foreground_batches=dict(type="int"),
-    )
+def _number(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    try:
+        return float(value) if "." in str(value) else int(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
-MODULE_KWARGS = dict(
-    mutually_exclusive=[("table", "procedure")],
-    required_if=[
-        (state, value, ("kafka",))
-        for state, value in (("state", "present"), ("state", "started"), ("state", "stopped"))
-    ]
-    + [("state", s, ("table", "procedure"), True) for s in ("present", "started", "stopped")],
-)
+def pipeline_facts(
+    row: dict[str, Any],
+    definition: dict[str, Any] | None,
+    definition_error: str | None,
+    cursor_rows: list[dict[str, Any]],
+    batches: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One pipeline's facts from its PIPELINES row, its public definition, and its PIPELINES_CURSORS,
+    PIPELINES_BATCHES_SUMMARY and PIPELINES_ERRORS rows; credentials scrubbed."""
+    partitions = []
+    for cur in sorted(cursor_rows, key=lambda c: (len(str(c["SOURCE_PARTITION_ID"])), str(c["SOURCE_PARTITION_ID"]))):
+        latest, cursor = _number(cur.get("LATEST_OFFSET")), _number(cur.get("CURSOR_OFFSET"))
+        partitions.append(
+            {
+                "partition": str(cur["SOURCE_PARTITION_ID"]),
+                "earliest_offset": _number(cur.get("EARLIEST_OFFSET")),
+                "latest_offset": latest,
+                "cursor_offset": cursor,
+                "lag": latest - cursor if isinstance(latest, int) and isinstance(cursor, int) else None,
+                "updated": _number(cur.get("UPDATED_UNIX_TIMESTAMP")),
+            }
+        )
+    return {
+        "database": row["DATABASE_NAME"],
+        "name": row["PIPELINE_NAME"],
+        "id": _number(row.get("PIPELINE_ID")),
+        "state": row.get("STATE"),
+        "config_json": scrub_config(row.get("CONFIG_JSON")),
+        "definition": definition,
+        "definition_error": definition_error,
+        "skipped_batch_partitions": _number(row.get("SKIPPED_BATCH_PARTITIONS")),
+        "create_time": str(row["CREATE_TIME"]) if row.get("CREATE_TIME") is not None else None,
+        "alter_time": str(row["ALTER_TIME"]) if row.get("ALTER_TIME") is not None else None,
+        "partitions": partitions,
+        # Unknown (None) when any partition's is: EARLIEST_OFFSET / LATEST_OFFSET "may be NULL if data
+        # extraction is still in progress or failed" (PIPELINES_CURSORS, cloud,
+        # https://docs.singlestore.com/cloud/reference/information-schema-reference/pipelines/pipelines-cursors/).
+        "lag": sum(p["lag"] for p in partitions)
+        if partitions and all(p["lag"] is not None for p in partitions)
+        else None,
+        "batches": [
+            {
+                k.lower(): (str(v) if k == "START_TIME" and v is not None else _number(v))
+                for k, v in b.items()
+                if k not in ("DATABASE_NAME", "PIPELINE_NAME")
+            }
+            for b in batches
+        ],
+        "errors": [
+            {k.lower(): scrub_text(_number(v)) for k, v in e.items() if k not in ("DATABASE_NAME", "PIPELINE_NAME")}
+            for e in errors
+        ],
+    }

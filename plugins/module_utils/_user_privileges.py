@@ -19,16 +19,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._grants_sql import (
-    SINGLESTORE_PRIVILEGES,
-    AccountGrants,
-    GrantsReadError,
-    read_show_grants,
-)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._connection import MySQLError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     IdentifierError,
     quote_identifier,
     validate_identifier,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._user_sql import (
+    SINGLESTORE_PRIVILEGES,
+    AccountGrants,
+    GrantsReadError,
+    read_show_grants,
 )
 
 GRANT_OPTION = "GRANT OPTION"
@@ -150,7 +151,8 @@ def quote_level(level: str) -> str:
 
 
 def normalise_privs(privs: Any, level: str) -> set[str]:
-    """A task's privilege list (or comma separated string) -> upper-case set; ALL -> ALL PRIVILEGES; GRANT -> GRANT OPTION."""
+    """A task's privilege list (or comma separated string) -> upper-case set; ALL -> ALL PRIVILEGES;
+    GRANT -> GRANT OPTION."""
     items = privs.split(",") if isinstance(privs, str) else list(privs or [])
     out = set()
     for item in items:
@@ -222,7 +224,7 @@ def global_all_privileges(conn: Any) -> frozenset[str]:
         return frozenset()
     try:
         rows = conn.query("SHOW PRIVILEGES")
-    except Exception:  # noqa: BLE001 - a server without SHOW PRIVILEGES: ALL at *.* is then compared literally
+    except MySQLError:  # a server without SHOW PRIVILEGES: ALL at *.* is then compared literally
         return frozenset()
     names = {" ".join(str(row.get("Privilege", "")).upper().split()) for row in rows}
     return frozenset(names - _NOT_IN_GLOBAL_ALL - {""})
@@ -233,10 +235,12 @@ def grantee(user: str, host: str) -> str:
 
 
 _VIEW_QUERIES = (
-    "SELECT '*' AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = %s",
-    "SELECT TABLE_SCHEMA AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = %s",
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.TABLE_PRIVILEGES "
+    "SELECT '*' AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES "
     "WHERE GRANTEE = %s",
+    "SELECT TABLE_SCHEMA AS db, '*' AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.SCHEMA_PRIVILEGES "
+    "WHERE GRANTEE = %s",
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, PRIVILEGE_TYPE, IS_GRANTABLE "
+    "FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = %s",
 )
 
 

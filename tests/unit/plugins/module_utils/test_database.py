@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
-from ansible_collections.transactions_st.realtime.plugins.modules.singlestore_database import Database
+from ansible_collections.transactions_st.realtime.plugins.module_utils._database import Database
 
 
 class FakeConn:

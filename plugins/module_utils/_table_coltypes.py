@@ -137,7 +137,8 @@ def normalise_user_default(value: Any) -> str | None:
 
 
 def normalise_server_default(value: Any) -> str | None:
-    """Comparison key of ``COLUMN_DEFAULT`` as MariaDB ('abc' quoted, NULL as text) or MySQL/SingleStore (bare) report it."""
+    """Comparison key of ``COLUMN_DEFAULT`` as MariaDB ('abc' quoted, NULL as text) or MySQL/SingleStore
+    (bare) report it."""
     if value is None:
         return None
     text = value.decode() if isinstance(value, bytes) else str(value)
