@@ -90,7 +90,7 @@ from typing import Any, Callable
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import decode, new_cluster_id
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import decode, new_cluster_id
 
 # More than any id file needs; a larger file is not one.
 MAX_FILE_BYTES = 4096

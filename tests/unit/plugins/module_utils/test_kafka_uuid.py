@@ -1,6 +1,6 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/_kafka_uuid: cluster ids as Kafka's Uuid.randomUuid() makes them and Uuid.fromString() reads them.
+"""module_utils/_kafka_cluster_id: cluster ids as Kafka's Uuid.randomUuid() makes them and Uuid.fromString() reads them.
 
 Kafka's rules (apache/kafka, clients/src/main/java/org/apache/kafka/common/Uuid.java):
 randomUuid() = java.util.UUID.randomUUID() (version 4, IETF variant), drawn again while it is ZERO_UUID
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka_uuid
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka_cluster_id
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import (
     decode,
     encode,
     is_valid,
@@ -105,7 +105,7 @@ def test_version_and_variant_bits_are_set_like_java() -> None:
 
 
 def test_reserved_ids_are_kafkas() -> None:
-    assert {encode(raw) for raw in _kafka_uuid.RESERVED} == {ZERO_UUID, ONE_UUID}
+    assert {encode(raw) for raw in _kafka_cluster_id.RESERVED} == {ZERO_UUID, ONE_UUID}
 
 
 @pytest.mark.parametrize("cluster_id", [

@@ -18,7 +18,7 @@ _COLLECTIONS = Path(__file__).resolve().parents[4] / "collections"
 if str(_COLLECTIONS) not in sys.path:  # resolve ansible_collections.transactions_st.realtime through the committed symlink
     sys.path.insert(0, str(_COLLECTIONS))
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import is_valid  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import is_valid  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.modules import kafka_cluster_id  # noqa: E402
 
 
