@@ -1,6 +1,7 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kafka cluster ids made and checked the way Kafka itself does it.
+"""Kafka cluster ids, the object kind behind kafka_cluster_id: made and checked the way Kafka itself does it,
+kept in a file (``read_cluster_id()``, ``ensure_cluster_id()``).
 
 The rules come from Apache Kafka's ``org.apache.kafka.common.Uuid``
 (repository apache/kafka, ``clients/src/main/java/org/apache/kafka/common/Uuid.java``):
@@ -21,6 +22,12 @@ from __future__ import annotations
 import base64
 import os
 import re
+import tempfile
+from typing import Any, Callable
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
 
 # What Uuid.toString() prints: base64url (RFC 4648 section 5) of 16 bytes, no padding.
 CLUSTER_ID_LENGTH = 22
@@ -74,7 +81,7 @@ def _version4(raw: bytes) -> bytes:
     return bytes(out)
 
 
-def new_cluster_id(random_bytes=os.urandom) -> str:
+def new_cluster_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """A new cluster id as Uuid.randomUuid() makes it.
 
     ``random_bytes(n)`` supplies the randomness (``os.urandom`` by default, the same source as
@@ -86,3 +93,98 @@ def new_cluster_id(random_bytes=os.urandom) -> str:
         # A version 4 UUID is never ZERO_UUID or ONE_UUID; the check is Kafka's, kept as it is.
         if raw not in RESERVED and not text.startswith("-"):
             return text
+
+
+# More than any id file needs; a larger file is not one.
+MAX_FILE_BYTES = 4096
+CHECK_MODE_PLACEHOLDER = "(a new Kafka cluster id, drawn at the first real run)"
+
+
+def read_cluster_id(path: str) -> str:
+    """The id in an existing ``path``, checked against Kafka's rule; ModuleError otherwise."""
+    if not os.path.isfile(path):
+        raise ModuleError(f"{path} exists but is not a regular file; it should hold the Kafka cluster id")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ModuleError(f"cannot read {path}: {to_native(exc.strerror or exc)}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ModuleError(f"{path} is larger than {MAX_FILE_BYTES} bytes: it does not hold a Kafka cluster id")
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise ModuleError(f"{path} is not ASCII text: it does not hold a Kafka cluster id") from None
+    try:
+        decode(text)
+    except ValueError as exc:
+        raise ModuleError(
+            f"{path} does not hold a Kafka cluster id: {exc}. The file is kept as it is; fix or remove it "
+            "(a different id does not start on a log directory already formatted)"
+        ) from None
+    return text
+
+
+def write_new(path: str, cluster_id: str) -> tuple[str, bool]:
+    """Write ``cluster_id`` to ``path`` unless the file exists by now.
+
+    Returns the id the file holds and whether this call created it: a file that appeared meanwhile is
+    kept and its id returned, never replaced.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".cluster.id.", dir=directory)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(cluster_id + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and refuses to replace a file that appeared meanwhile
+        except FileExistsError:
+            return read_cluster_id(path), False
+    finally:
+        os.unlink(tmp)
+    return cluster_id, True
+
+
+def ensure_cluster_id(
+    path: str, check_mode: bool, random_bytes: Callable[[int], bytes] = os.urandom, diff: bool = True
+) -> dict[str, Any]:
+    """The task's result: read the id in ``path`` or make it there; ModuleError when neither can be done.
+
+    Nothing has been changed when it fails. ``diff``: whether the result holds a diff (the task's --diff).
+    """
+    result: dict[str, Any] = {"changed": False, "generated": False, "path": path}
+    if os.path.lexists(path):
+        result["cluster_id"] = read_cluster_id(path)
+        return result
+    # Check mode first: an earlier task of the same run (which check mode did not run) may be the one
+    # that creates the directory.
+    if check_mode:
+        result.update(
+            changed=True,
+            generated=True,
+            cluster_id=None,
+            diff={"before": "", "after": CHECK_MODE_PLACEHOLDER + "\n", "before_header": path, "after_header": path},
+        )
+        return _with_diff(result, diff)
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise ModuleError(f"the directory of {path} does not exist; create it before making the cluster id")
+    try:
+        cluster_id, created = write_new(path, new_cluster_id(random_bytes))
+    except OSError as exc:
+        raise ModuleError(f"cannot write {path}: {to_native(exc.strerror or exc)}") from None
+    result["cluster_id"] = cluster_id
+    if created:
+        result.update(
+            changed=True,
+            generated=True,
+            diff={"before": "", "after": cluster_id + "\n", "before_header": path, "after_header": path},
+        )
+    return _with_diff(result, diff)
+
+
+def _with_diff(result: dict[str, Any], diff: bool) -> dict[str, Any]:
+    if not diff:
+        result.pop("diff", None)
+    return result
