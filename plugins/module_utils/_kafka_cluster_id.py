@@ -64,15 +64,6 @@ def decode(cluster_id: str) -> bytes:
     return base64.urlsafe_b64decode(cluster_id + "==")
 
 
-def is_valid(cluster_id: str) -> bool:
-    """Whether Kafka's Uuid.fromString() takes ``cluster_id`` as a 22-character id."""
-    try:
-        decode(cluster_id)
-    except ValueError:
-        return False
-    return True
-
-
 def _version4(raw: bytes) -> bytes:
     """What java.util.UUID.randomUUID() does to 16 random bytes: version 4, IETF variant."""
     out = bytearray(raw)

@@ -23,7 +23,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils import _k
 from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import (
     decode,
     encode,
-    is_valid,
     new_cluster_id,
 )
 
@@ -62,7 +61,7 @@ def test_1000_generated_ids_have_kafkas_shape_and_rule() -> None:
     ids = [new_cluster_id() for dummy in range(1000)]
     for cluster_id in ids:
         assert_kafka_random_uuid(cluster_id)
-        assert is_valid(cluster_id)
+        assert len(decode(cluster_id)) == 16
     assert len(set(ids)) == 1000
 
 
@@ -116,7 +115,6 @@ def test_reserved_ids_are_kafkas() -> None:
     "AAAAAAAAAAAAAAAAAAAAAB",  # spare bits set: Java's URL decoder ignores them, as Python's does
 ])
 def test_existing_ids_kafka_reads_are_valid(cluster_id: str) -> None:
-    assert is_valid(cluster_id)
     assert decode(cluster_id) == kafka_from_string(cluster_id)
 
 
@@ -132,7 +130,6 @@ def test_existing_ids_kafka_reads_are_valid(cluster_id: str) -> None:
     (None, "got a NoneType"),
 ])
 def test_values_that_are_not_cluster_ids_are_refused(value, why) -> None:
-    assert not is_valid(value)
     with pytest.raises(ValueError, match=re.escape(why)):
         decode(value)
 
