@@ -3,8 +3,8 @@
 """Kafka topics, the object kind behind kafka_topic: the name rule, config values, ``read_topic()`` and the
 read -> plan -> apply class ``KafkaTopic``.
 
-Everything that reaches the broker goes through the module's ``KafkaAdmin`` (``_kafka.py``); this file imports
-no client library, so the topic-name rule (``TOPIC_NAME``, ``topic_name_problem()``) can be used by code that
+Everything that reaches the broker goes through the module's ``KafkaAdmin`` (``_kafka.py``); this file does not
+import confluent-kafka, so the topic-name rule (``TOPIC_NAME``, ``topic_name_problem()``) can be used by code that
 only names a topic, such as a pipeline.
 """
 
