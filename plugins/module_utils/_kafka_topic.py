@@ -47,9 +47,10 @@ def topic_name_problem(name: object) -> str | None:
 def validate_topic_name(name: object) -> str:
     """Return ``name`` if Kafka accepts it as a topic name, else raise ModuleError saying why."""
     problem = topic_name_problem(name)
-    if problem is not None:
-        raise ModuleError(problem)
-    assert isinstance(name, str)  # topic_name_problem() refused everything else
+    if problem is not None or not isinstance(
+        name, str
+    ):  # the second test only tells type checkers what the first knows
+        raise ModuleError(problem or "invalid topic name: the name is empty")
     return name
 
 
