@@ -47,9 +47,8 @@ def topic_name_problem(name: object) -> str | None:
 def validate_topic_name(name: object) -> str:
     """Return ``name`` if Kafka accepts it as a topic name, else raise ModuleError saying why."""
     problem = topic_name_problem(name)
-    if problem is not None or not isinstance(
-        name, str
-    ):  # the second test only tells type checkers what the first knows
+    # The isinstance() test only tells type checkers what topic_name_problem() already checked.
+    if problem is not None or not isinstance(name, str):
         raise ModuleError(problem or "invalid topic name: the name is empty")
     return name
 
