@@ -1,23 +1,27 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kafka admin client setup shared by the kafka_* modules (options documented in doc_fragments/kafka.py).
+"""The Kafka connection layer shared by the kafka_* modules (options documented in doc_fragments/kafka.py).
 
-Everything that talks to the broker goes through KafkaAdmin: it builds the librdkafka configuration
-from the module options (SASL/SSL mapping), routes librdkafka's own logging away from stderr, bounds
-every call by ``request_timeout``, and turns every failure into KafkaModuleError whose message never
+``KafkaModule`` is the modules' one skeleton: an AnsibleModule with the connection options, the KafkaAdmin built
+on first use, and one way to fail. Everything that talks to the broker goes through ``KafkaAdmin``: it builds the
+librdkafka configuration from the module options (SASL/SSL mapping), routes librdkafka's own logging away from
+stderr, bounds every call by ``request_timeout``, and turns every failure into ModuleError whose message never
 holds a secret.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
+import sys
 import time
 import traceback
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NoReturn
 
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
@@ -43,20 +47,10 @@ else:
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-TOPIC_NAME_MAX_LENGTH = 249
-_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 _SERVER = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^\s,:\[\]]+):(\d{1,5})$")
 _SASL_OPTIONS = ("sasl_mechanism", "sasl_username", "sasl_password")
 _SSL_OPTIONS = ("ssl_ca_location", "ssl_certificate_location", "ssl_key_location", "ssl_key_password")
 _SSL_FILES = ("ssl_ca_location", "ssl_certificate_location", "ssl_key_location")
-
-
-class KafkaModuleError(Exception):
-    """A failure the module reports with this message and no traceback."""
-
-    def __init__(self, msg: str) -> None:
-        super().__init__(msg)
-        self.msg = msg
 
 
 def kafka_argument_spec() -> dict[str, dict[str, Any]]:
@@ -79,74 +73,25 @@ def secrets_of(params: Mapping[str, Any]) -> list[str]:
     return [str(params[key]) for key in ("sasl_password", "ssl_key_password") if params.get(key)]
 
 
-def validate_topic_name(name: object) -> str:
-    """Return ``name`` if Kafka accepts it as a topic name, else raise KafkaModuleError saying why."""
-    if not isinstance(name, str) or not name:
-        raise KafkaModuleError("invalid topic name: the name is empty")
-    if name in (".", ".."):
-        raise KafkaModuleError(f"invalid topic name {name!r}: '.' and '..' are not allowed")
-    if len(name) > TOPIC_NAME_MAX_LENGTH:
-        raise KafkaModuleError(
-            f"invalid topic name {name[:40]!r}...: {len(name)} characters, at most {TOPIC_NAME_MAX_LENGTH} allowed"
-        )
-    if not _TOPIC_NAME.match(name):
-        bad = sorted({ch for ch in name if not _TOPIC_NAME.match(ch)})
-        raise KafkaModuleError(
-            f"invalid topic name {name!r}: only ASCII letters, digits, '.', '_' and '-' are allowed "
-            f"(found {', '.join(repr(ch) for ch in bad)})"
-        )
-    return name
-
-
-def normalize_config(config: Mapping[str, Any] | None) -> dict[str, str]:
-    """Config values (a module's O(config)) as the strings the broker reports, keys sorted."""
-    out: dict[str, str] = {}
-    for key, value in (config or {}).items():
-        if not isinstance(key, str) or not key.strip():
-            raise KafkaModuleError(f"config: {key!r} is not a config key")
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (int, float, str)):
-            out[key] = str(value)
-        elif isinstance(value, (list, tuple)) and all(
-            isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value
-        ):
-            out[key] = ",".join(str(v) for v in value)
-        else:
-            kind = "null" if value is None else type(value).__name__
-            raise KafkaModuleError(f"config {key!r}: give a string, number, boolean or list, not {kind}")
-    return dict(sorted(out.items()))
-
-
-def config_changes(current: Mapping[str, str | None], desired: Mapping[str, str]) -> dict[str, str]:
-    """The given keys whose value differs from the broker's."""
-    return {key: value for key, value in sorted(desired.items()) if current.get(key) != value}
-
-
-def unknown_key_error(name: str, unknown: list[str], known: Any) -> str:
-    hints = [
-        f"{key!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(key, list(known), 1)) else repr(key)
-        for key in unknown
-    ]
-    return f"unknown topic config key{'s' if len(unknown) > 1 else ''} for topic {name!r}: {', '.join(hints)}"
+def _is_host_port(server: str) -> bool:
+    match = _SERVER.match(server)
+    return match is not None and 0 < int(match.group(2)) < 65536
 
 
 def build_admin_config(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The librdkafka configuration for the module options; raises KafkaModuleError on a bad combination.
+    """The librdkafka configuration for the module options; raises ModuleError on a bad combination.
 
     The result holds the secrets (it is handed to librdkafka); it must never be shown.
     """
     servers = [str(s).strip() for s in params.get("bootstrap_servers") or [] if str(s).strip()]
     if not servers:
-        raise KafkaModuleError("bootstrap_servers is empty: give at least one host:port")
-    bad = [s for s in servers if not _SERVER.match(s) or not 0 < int(_SERVER.match(s).group(2)) < 65536]
+        raise ModuleError("bootstrap_servers is empty: give at least one host:port")
+    bad = [s for s in servers if not _is_host_port(s)]
     if bad:
-        raise KafkaModuleError(f"bootstrap_servers: {', '.join(bad)} is not host:port")
+        raise ModuleError(f"bootstrap_servers: {', '.join(bad)} is not host:port")
     timeout = float(params.get("request_timeout") or 0)
     if timeout <= 0:
-        raise KafkaModuleError(
-            f"request_timeout must be a positive number of seconds, got {params.get('request_timeout')}"
-        )
+        raise ModuleError(f"request_timeout must be a positive number of seconds, got {params.get('request_timeout')}")
     protocol = params.get("security_protocol") or "PLAINTEXT"
     config: dict[str, Any] = {
         "bootstrap.servers": ",".join(servers),
@@ -160,7 +105,7 @@ def build_admin_config(params: Mapping[str, Any]) -> dict[str, Any]:
         mechanism = params.get("sasl_mechanism") or "PLAIN"
         missing = [key for key in ("sasl_username", "sasl_password") if not params.get(key)]
         if missing:
-            raise KafkaModuleError(
+            raise ModuleError(
                 f"security_protocol {protocol} with sasl_mechanism {mechanism} needs {' and '.join(missing)}"
             )
         config.update(
@@ -171,22 +116,22 @@ def build_admin_config(params: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     elif given_sasl:
-        raise KafkaModuleError(
+        raise ModuleError(
             f"{', '.join(given_sasl)} given but security_protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL"
         )
     given_ssl = [key for key in _SSL_OPTIONS if params.get(key)]
     if protocol in ("SSL", "SASL_SSL"):
         for key in _SSL_FILES:
             if params.get(key) and not os.path.isfile(params[key]):
-                raise KafkaModuleError(f"{key}: no such file: {params[key]}")
+                raise ModuleError(f"{key}: no such file: {params[key]}")
         if bool(params.get("ssl_certificate_location")) != bool(params.get("ssl_key_location")):
-            raise KafkaModuleError("ssl_certificate_location and ssl_key_location must be given together")
+            raise ModuleError("ssl_certificate_location and ssl_key_location must be given together")
         if params.get("ssl_key_password") and not params.get("ssl_key_location"):
-            raise KafkaModuleError("ssl_key_password given without ssl_key_location")
+            raise ModuleError("ssl_key_password given without ssl_key_location")
         for key in given_ssl:
             config[key.replace("_", ".")] = params[key]
     elif given_ssl:
-        raise KafkaModuleError(f"{', '.join(given_ssl)} given but security_protocol is {protocol}; use SSL or SASL_SSL")
+        raise ModuleError(f"{', '.join(given_ssl)} given but security_protocol is {protocol}; use SSL or SASL_SSL")
     return config
 
 
@@ -212,7 +157,7 @@ class KafkaAdmin:
         try:
             self.client = AdminClient(config)
         except KafkaException as exc:
-            raise KafkaModuleError(
+            raise ModuleError(
                 self._scrub(f"cannot set up the Kafka client for {self.servers}: {self.describe(exc)}")
             ) from None
 
@@ -226,34 +171,36 @@ class KafkaAdmin:
 
     @staticmethod
     def describe(exc: BaseException) -> str:
-        err = exc.args[0] if exc.args else None
+        # A KafkaException carries a KafkaError as its first argument; anything else is shown as it is.
+        err: Any = exc.args[0] if exc.args else None
         if hasattr(err, "str") and hasattr(err, "name"):
             return f"{err.str()} ({err.name()})"
         return str(exc) or type(exc).__name__
 
     @staticmethod
     def error_name(exc: BaseException) -> str:
-        err = exc.args[0] if exc.args else None
+        err: Any = exc.args[0] if exc.args else None
         return err.name() if hasattr(err, "name") else ""
 
-    def unreachable(self, detail: str) -> KafkaModuleError:
+    def unreachable(self, detail: str) -> ModuleError:
         self.client.poll(0)
         reason = f"; last client error: {self._errors[0]}" if self._errors else ""
-        return KafkaModuleError(
+        return ModuleError(
             self._scrub(
-                f"cannot reach Kafka at {self.servers} (security_protocol {self.protocol}) within {self.timeout:g} s: {detail}{reason}"
+                f"cannot reach Kafka at {self.servers} (security_protocol {self.protocol}) "
+                f"within {self.timeout:g} s: {detail}{reason}"
             )
         )
 
     def request(self, what: str, method: Callable[..., Any], key: Any, *args: Any, **kwargs: Any) -> Any:
         """Call an AdminClient ``method`` (bounded by request_timeout) and wait for the future of ``key``.
 
-        A Kafka error becomes KafkaModuleError naming ``what``.
+        A Kafka error becomes ModuleError naming ``what``.
         """
         try:
             return method(*args, request_timeout=self.timeout, **kwargs)[key].result()
         except KafkaException as exc:
-            raise KafkaModuleError(self._scrub(f"{what} failed: {self.describe(exc)}")) from None
+            raise ModuleError(self._scrub(f"{what} failed: {self.describe(exc)}")) from None
 
     # -- reads ------------------------------------------------------------------------
     def check_reachable(self) -> list[int]:
@@ -265,14 +212,17 @@ class KafkaAdmin:
         return sorted(node.id for node in cluster.nodes)
 
     def describe_topic(self, name: str) -> dict[str, Any] | None:
-        """``{'partitions', 'replication_factor', 'online'}`` (online: every partition has a leader), or None if absent."""
+        """``{'partitions', 'replication_factor', 'online'}``, or None if absent.
+
+        ``online``: every partition has a leader.
+        """
         future = self.client.describe_topics(TopicCollection([name]), request_timeout=self.timeout)[name]
         try:
             desc = future.result()
         except KafkaException as exc:
             if self.error_name(exc) == "UNKNOWN_TOPIC_OR_PART":
                 return None
-            raise KafkaModuleError(self._scrub(f"describing topic {name!r} failed: {self.describe(exc)}")) from None
+            raise ModuleError(self._scrub(f"describing topic {name!r} failed: {self.describe(exc)}")) from None
         return {
             "partitions": len(desc.partitions),
             "replication_factor": max((len(p.replicas) for p in desc.partitions), default=0),
@@ -358,6 +308,95 @@ class KafkaAdmin:
                 return True
             if time.monotonic() >= deadline:
                 if fail:
-                    raise KafkaModuleError(f"{what} was not visible in the cluster metadata within {self.timeout:g} s")
+                    raise ModuleError(f"{what} was not visible in the cluster metadata within {self.timeout:g} s")
                 return False
             time.sleep(0.2)
+
+
+class KafkaModule:
+    """The kafka_* modules' one skeleton: an AnsibleModule plus the Kafka connection.
+
+    Modelled on amazon.aws's AnsibleAWSModule (plugins/module_utils/modules.py in
+    https://github.com/ansible-collections/amazon.aws): the wrapper adds the connection options
+    (``kafka_argument_spec()``) to the module's own, fails with ``missing_required_lib()`` when confluent-kafka
+    is missing, and builds the client (``admin``) on first use. ``run()`` is the one place a module exits or
+    fails: a ModuleError fails with its message (and extra result keys), any other exception fails as an
+    unexpected error with its traceback, and the secret options are scrubbed from both.
+
+    ``connection=False`` is for a module that takes no connection options (kafka_cluster_id): no connection
+    options, no client, no confluent-kafka needed, the same ``run()``.
+    """
+
+    def __init__(self, argument_spec: Mapping[str, Any], connection: bool = True, **kwargs: Any) -> None:
+        spec = kafka_argument_spec() if connection else {}
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.connection = connection
+        self._admin: KafkaAdmin | None = None
+        if connection and not HAS_CONFLUENT_KAFKA:
+            self.module.fail_json(msg=missing_required_lib("confluent-kafka"), exception=CONFLUENT_KAFKA_IMPORT_ERROR)
+        self.secrets = secrets_of(self.params)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = self.module.params
+        return params
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self.module.check_mode)
+
+    @property
+    def diff(self) -> bool:
+        """Whether the task runs with --diff (AnsibleModule's ``_diff``)."""
+        return bool(self.module._diff)
+
+    @property
+    def admin(self) -> KafkaAdmin:
+        """The KafkaAdmin for the connection options, built at the first use (a ModuleError if they do not fit)."""
+        if not self.connection:
+            raise RuntimeError("this module was built with connection=False: it has no Kafka client")
+        if self._admin is None:
+            self._admin = KafkaAdmin(self.params)
+        return self._admin
+
+    def close(self) -> None:
+        """Let go of the client: librdkafka's handle is destroyed with its last reference, before the module exits
+        rather than at interpreter shutdown. AdminClient has no close() of its own."""
+        self._admin = None
+
+    def warn(self, warning: str) -> None:
+        self.module.warn(scrub(warning, self.secrets))
+
+    def exit_json(self, **result: Any) -> NoReturn:
+        self.close()
+        self.module.exit_json(**result)
+        raise AssertionError("AnsibleModule.exit_json() returned")  # pragma: no cover - it exits
+
+    def fail_json(self, msg: str, **result: Any) -> NoReturn:
+        """Fail with ``msg``; the secret options are scrubbed from it and from the traceback.
+
+        AnsibleModule shows a traceback (``exception``) only when tracebacks are turned on; left to itself it
+        would format the pending exception, whose message is not scrubbed, so it is given here, scrubbed.
+        """
+        self.close()
+        if "exception" not in result and sys.exc_info()[1] is not None:
+            result["exception"] = traceback.format_exc()
+        if isinstance(result.get("exception"), str):
+            result["exception"] = scrub(result["exception"], self.secrets)
+        self.module.fail_json(msg=scrub(msg, self.secrets), **result)
+        raise AssertionError("AnsibleModule.fail_json() returned")  # pragma: no cover - it exits
+
+    def run(self, task: Callable[[], Mapping[str, Any]], **report: Any) -> NoReturn:
+        """Exit with ``task()``'s result, or fail with a clean message.
+
+        ``report``: result keys every failure carries as well, such as a list the task fills with the operations
+        it completed (a ModuleError's extra keys take precedence).
+        """
+        try:
+            result = dict(task())
+        except ModuleError as exc:
+            self.fail_json(exc.msg, **dict(report, **exc.extra))
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # a clear message instead of a traceback
+            self.fail_json(f"unexpected error (please report it): {type(exc).__name__}: {exc}", **report)
+        self.exit_json(**result)

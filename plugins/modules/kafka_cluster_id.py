@@ -82,112 +82,16 @@ path:
   sample: /opt/kafka-stack/cluster.id
 """
 
-import os
-import tempfile
-from typing import Any, Callable
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import decode, new_cluster_id
-
-# More than any id file needs; a larger file is not one.
-MAX_FILE_BYTES = 4096
-CHECK_MODE_PLACEHOLDER = "(a new Kafka cluster id, drawn at the first real run)"
-
-
-class ClusterIdError(Exception):
-    """Something the task cannot proceed with; nothing has been changed."""
-
-
-def read_cluster_id(path: str) -> str:
-    """The id in an existing ``path``, checked against Kafka's rule; ClusterIdError otherwise."""
-    if not os.path.isfile(path):
-        raise ClusterIdError(f"{path} exists but is not a regular file; it should hold the Kafka cluster id")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ClusterIdError(f"cannot read {path}: {to_native(exc.strerror or exc)}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ClusterIdError(f"{path} is larger than {MAX_FILE_BYTES} bytes: it does not hold a Kafka cluster id")
-    try:
-        text = data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise ClusterIdError(f"{path} is not ASCII text: it does not hold a Kafka cluster id") from None
-    try:
-        decode(text)
-    except ValueError as exc:
-        raise ClusterIdError(
-            f"{path} does not hold a Kafka cluster id: {exc}. The file is kept as it is; fix or remove it "
-            "(a different id does not start on a log directory already formatted)"
-        ) from None
-    return text
-
-
-def write_new(path: str, cluster_id: str) -> tuple[str, bool]:
-    """Write ``cluster_id`` to ``path`` unless the file exists by now.
-
-    Returns the id the file holds and whether this call created it: a file that appeared meanwhile is
-    kept and its id returned, never replaced.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".cluster.id.", dir=directory)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(cluster_id + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and refuses to replace a file that appeared meanwhile
-        except FileExistsError:
-            return read_cluster_id(path), False
-    finally:
-        os.unlink(tmp)
-    return cluster_id, True
-
-
-def ensure_cluster_id(path: str, check_mode: bool, random_bytes: Callable[[int], bytes] = os.urandom) -> dict[str, Any]:
-    """The task's result: read the id in ``path`` or make it there; ClusterIdError when neither can be done."""
-    result: dict[str, Any] = {"changed": False, "generated": False, "path": path}
-    if os.path.lexists(path):
-        result["cluster_id"] = read_cluster_id(path)
-        return result
-    # Check mode first: an earlier task of the same run (which check mode did not run) may be the one
-    # that creates the directory.
-    if check_mode:
-        result.update(
-            changed=True,
-            generated=True,
-            cluster_id=None,
-            diff={"before": "", "after": CHECK_MODE_PLACEHOLDER + "\n", "before_header": path, "after_header": path},
-        )
-        return result
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise ClusterIdError(f"the directory of {path} does not exist; create it before making the cluster id")
-    try:
-        cluster_id, created = write_new(path, new_cluster_id(random_bytes))
-    except OSError as exc:
-        raise ClusterIdError(f"cannot write {path}: {to_native(exc.strerror or exc)}") from None
-    result["cluster_id"] = cluster_id
-    if created:
-        result.update(
-            changed=True,
-            generated=True,
-            diff={"before": "", "after": cluster_id + "\n", "before_header": path, "after_header": path},
-        )
-    return result
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka import KafkaModule
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import ensure_cluster_id
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={"path": {"type": "path", "required": True}}, supports_check_mode=True)
-    try:
-        result = ensure_cluster_id(module.params["path"], module.check_mode)
-    except ClusterIdError as exc:
-        module.fail_json(msg=str(exc), changed=False, path=module.params["path"])
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module = KafkaModule(
+        argument_spec={"path": {"type": "path", "required": True}}, connection=False, supports_check_mode=True
+    )
+    path = module.params["path"]
+    module.run(lambda: ensure_cluster_id(path, module.check_mode, diff=module.diff), changed=False, path=path)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/_kafka_uuid: cluster ids as Kafka's Uuid.randomUuid() makes them and Uuid.fromString() reads them.
+"""module_utils/_kafka_cluster_id: cluster ids as Kafka's Uuid.randomUuid() makes them and Uuid.fromString() reads them.
 
 Kafka's rules (apache/kafka, clients/src/main/java/org/apache/kafka/common/Uuid.java):
 randomUuid() = java.util.UUID.randomUUID() (version 4, IETF variant), drawn again while it is ZERO_UUID
@@ -19,11 +19,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka_uuid
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import (
+from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka_cluster_id
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import (
     decode,
     encode,
-    is_valid,
     new_cluster_id,
 )
 
@@ -62,7 +61,7 @@ def test_1000_generated_ids_have_kafkas_shape_and_rule() -> None:
     ids = [new_cluster_id() for dummy in range(1000)]
     for cluster_id in ids:
         assert_kafka_random_uuid(cluster_id)
-        assert is_valid(cluster_id)
+        assert len(decode(cluster_id)) == 16
     assert len(set(ids)) == 1000
 
 
@@ -105,7 +104,7 @@ def test_version_and_variant_bits_are_set_like_java() -> None:
 
 
 def test_reserved_ids_are_kafkas() -> None:
-    assert {encode(raw) for raw in _kafka_uuid.RESERVED} == {ZERO_UUID, ONE_UUID}
+    assert {encode(raw) for raw in _kafka_cluster_id.RESERVED} == {ZERO_UUID, ONE_UUID}
 
 
 @pytest.mark.parametrize("cluster_id", [
@@ -116,7 +115,6 @@ def test_reserved_ids_are_kafkas() -> None:
     "AAAAAAAAAAAAAAAAAAAAAB",  # spare bits set: Java's URL decoder ignores them, as Python's does
 ])
 def test_existing_ids_kafka_reads_are_valid(cluster_id: str) -> None:
-    assert is_valid(cluster_id)
     assert decode(cluster_id) == kafka_from_string(cluster_id)
 
 
@@ -132,7 +130,6 @@ def test_existing_ids_kafka_reads_are_valid(cluster_id: str) -> None:
     (None, "got a NoneType"),
 ])
 def test_values_that_are_not_cluster_ids_are_refused(value, why) -> None:
-    assert not is_valid(value)
     with pytest.raises(ValueError, match=re.escape(why)):
         decode(value)
 

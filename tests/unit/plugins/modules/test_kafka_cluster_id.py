@@ -18,7 +18,8 @@ _COLLECTIONS = Path(__file__).resolve().parents[4] / "collections"
 if str(_COLLECTIONS) not in sys.path:  # resolve ansible_collections.transactions_st.realtime through the committed symlink
     sys.path.insert(0, str(_COLLECTIONS))
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_uuid import is_valid  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka_cluster_id  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_cluster_id import decode  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.modules import kafka_cluster_id  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def test_fresh_host_makes_an_id_once_then_keeps_it(tmp_path: Path, capsys) -> No
     path = tmp_path / "cluster.id"
     first = run(capsys, path)
     assert first["changed"] is True and first["generated"] is True
-    assert is_valid(first["cluster_id"]) and not first["cluster_id"].startswith("-")
+    assert len(decode(first["cluster_id"])) == 16 and not first["cluster_id"].startswith("-")
     assert path.read_text() == first["cluster_id"] + "\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert first["diff"] == {"before": "", "after": first["cluster_id"] + "\n",
@@ -155,8 +156,8 @@ def test_a_file_written_meanwhile_is_kept_not_replaced(tmp_path: Path, monkeypat
         Path(dst).write_text("_aaaaaaaaaaaaaaaaaaaaa\n")
         return real_link(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(kafka_cluster_id.os, "link", someone_else_first)
-    result = kafka_cluster_id.ensure_cluster_id(str(path), check_mode=False)
+    monkeypatch.setattr(_kafka_cluster_id.os, "link", someone_else_first)
+    result = _kafka_cluster_id.ensure_cluster_id(str(path), check_mode=False)
     assert result["cluster_id"] == "_aaaaaaaaaaaaaaaaaaaaa"
     assert result["changed"] is False and result["generated"] is False
     assert listing(tmp_path) == {"cluster.id": b"_aaaaaaaaaaaaaaaaaaaaa\n"}
@@ -166,5 +167,5 @@ def test_the_redraw_reaches_the_file(tmp_path: Path) -> None:
     """An id that would start with '-' is drawn again before anything is written."""
     draws = iter([bytes([0xF8]) + bytes(15), bytes([0x10]) + bytes(15)])
     path = tmp_path / "cluster.id"
-    result = kafka_cluster_id.ensure_cluster_id(str(path), check_mode=False, random_bytes=lambda n: next(draws))
+    result = _kafka_cluster_id.ensure_cluster_id(str(path), check_mode=False, random_bytes=lambda n: next(draws))
     assert result["cluster_id"].startswith("E") and path.read_text() == result["cluster_id"] + "\n"

@@ -1,6 +1,6 @@
 # Copyright: transactions_st maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic of kafka_topic and module_utils/_kafka: names, config values, plans, diffs, client config."""
+"""Pure logic of kafka_topic (module_utils/_kafka_topic and _kafka): names, config values, plans, diffs, client config."""
 
 from __future__ import annotations
 
@@ -14,22 +14,22 @@ if str(_COLLECTIONS) not in sys.path:  # resolve ansible_collections.transaction
     sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils import _kafka  # noqa: E402
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka import (  # noqa: E402
-    KafkaModuleError,
     build_admin_config,
-    config_changes,
-    normalize_config,
     secrets_of,
+)
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_topic import (  # noqa: E402
+    config_changes,
+    describe_operation,
+    diff_view,
+    normalize_config,
+    plan_topic,
+    predict,
     validate_topic_name,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub  # noqa: E402
 from ansible_collections.transactions_st.realtime.plugins.modules import kafka_topic  # noqa: E402
-from ansible_collections.transactions_st.realtime.plugins.modules.kafka_topic import (  # noqa: E402
-    describe_operation,
-    diff_view,
-    plan_topic,
-    predict,
-)
 
 EXISTING = {"partitions": 3, "replication_factor": 1,
             "config": {"retention.ms": "604800000", "cleanup.policy": "delete", "segment.ms": "604800000"}}
@@ -60,7 +60,7 @@ def test_valid_topic_names(name):
     ("new\nline", "'\\n'"),
 ])
 def test_invalid_topic_names(name, why):
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         validate_topic_name(name)
     assert "invalid topic name" in err.value.msg
     assert why in err.value.msg
@@ -79,7 +79,7 @@ def test_normalize_config_prints_values_as_the_broker_does():
 
 @pytest.mark.parametrize("value, kind", [(None, "null"), ({"a": 1}, "dict"), ([{"a": 1}], "list"), ([True], "list")])
 def test_normalize_config_refuses_other_types(value, kind):
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         normalize_config({"retention.ms": value})
     assert err.value.msg == f"config 'retention.ms': give a string, number, boolean or list, not {kind}"
 
@@ -125,26 +125,26 @@ def test_plan_partition_increase_and_config_change():
 
 
 def test_plan_partition_decrease_names_both_values():
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         plan_topic("t", EXISTING, desired(partitions=2))
     assert "partitions cannot be decreased: topic 't' has 3 partitions, 2 requested" in err.value.msg
     assert err.value.msg.endswith("nothing was changed")
 
 
 def test_plan_replication_change_names_both_values():
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         plan_topic("t", EXISTING, desired(replication_factor=3))
     assert "topic 't' has replication factor 1, 3 requested" in err.value.msg
 
 
 def test_plan_unknown_config_key_suggests_and_blocks_everything():
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         plan_topic("t", EXISTING, desired(partitions=6, config={"retention.msx": "1", "retention.ms": "2"}))
     assert "unknown topic config key for topic 't': 'retention.msx' (did you mean 'retention.ms'?)" in err.value.msg
 
 
 def test_plan_reports_every_problem_at_once():
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         plan_topic("t", EXISTING, desired(partitions=1, replication_factor=2, config={"nope": "1", "zilch": "2"}))
     msg = err.value.msg
     assert "unknown topic config keys for topic 't': 'nope', 'zilch'" in msg
@@ -222,7 +222,7 @@ def test_sasl_defaults_to_plain():
     ({"security_protocol": "SSL", "ssl_key_password": "hunter2"}, "ssl_key_password given without ssl_key_location"),
 ])
 def test_bad_connection_options(kwargs, message):
-    with pytest.raises(KafkaModuleError) as err:
+    with pytest.raises(ModuleError) as err:
         build_admin_config(params(**kwargs))
     assert message in err.value.msg
     assert "hunter2" not in err.value.msg
@@ -231,7 +231,7 @@ def test_bad_connection_options(kwargs, message):
 def test_cert_and_key_together(tmp_path):
     cert = tmp_path / "c.pem"
     cert.write_text("x")
-    with pytest.raises(KafkaModuleError, match="given together"):
+    with pytest.raises(ModuleError, match="given together"):
         build_admin_config(params(security_protocol="SSL", ssl_certificate_location=str(cert)))
 
 
