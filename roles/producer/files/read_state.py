@@ -17,6 +17,13 @@ REQUEST is a JSON object; each key asks for one kind of state, and the answer ha
 - "unit": name -> {"load", "active", "enabled", "sysv"}: systemd's LoadState and ActiveState, the
   output of `systemctl is-enabled`, and whether an init script of that name exists; null when
   systemctl does not answer.
+- "requirements": {"python": a virtualenv's interpreter, "text": a requirements file's content} ->
+  true when `pip install -r` of that file would find everything already installed there: each line
+  is `name==version` and that distribution is installed at that version (importlib.metadata, which
+  pip reads too), and so is, by name, every requirement those distributions declare that applies
+  (markers: extras, which `-r` of pinned names does not ask for, and python_version). Anything else
+  (another kind of line, a version range or another marker in a dependency, an interpreter that does
+  not run) is false: pip runs and decides.
 
 Nothing here changes the host. The role runs a task only where the state read differs from the one
 the task would leave, so an answer that is odd or missing only makes the task run.
@@ -27,6 +34,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import stat
 import subprocess
 import sys
@@ -71,8 +79,12 @@ def user_state(name):
         entry = pwd.getpwnam(name)
     except KeyError:
         return None
-    return {"group": _name(grp.getgrgid, entry.pw_gid), "home": entry.pw_dir, "shell": entry.pw_shell,
-            "comment": entry.pw_gecos}
+    return {
+        "group": _name(grp.getgrgid, entry.pw_gid),
+        "home": entry.pw_dir,
+        "shell": entry.pw_shell,
+        "comment": entry.pw_gecos,
+    }
 
 
 def group_exists(name):
@@ -86,8 +98,9 @@ def group_exists(name):
 def _run(argv):
     """(returncode, stdout) of a command, or None when it cannot be run."""
     try:
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False,
-                              timeout=60)
+        done = subprocess.run(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.returncode, done.stdout
@@ -107,9 +120,111 @@ def unit_state(name):
     if show is None or enabled is None or show[0] != 0:
         return None
     props = dict(line.split("=", 1) for line in show[1].splitlines() if "=" in line)
-    base = name[:-len(".service")] if name.endswith(".service") else name
-    return {"load": props.get("LoadState", ""), "active": props.get("ActiveState", ""),
-            "enabled": enabled[1].strip(), "sysv": os.path.exists(os.path.join("/etc/init.d", base))}
+    base = name[: -len(".service")] if name.endswith(".service") else name
+    return {
+        "load": props.get("LoadState", ""),
+        "active": props.get("ActiveState", ""),
+        "enabled": enabled[1].strip(),
+        "sysv": os.path.exists(os.path.join("/etc/init.d", base)),
+    }
+
+
+# The installed distributions as the virtualenv's interpreter sees them, and its version.
+LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m, json, sys; print(json.dumps({'python': list(sys.version_info[:2]), "
+    "'dists': [[d.metadata['Name'], d.version, d.requires or []] for d in m.distributions() if d.metadata['Name']]}))"
+)
+PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9._+!-]+)")
+DEPENDENCY = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?")
+CLAUSE = re.compile(r"""(extra|python_version)\s*(==|!=|<=|>=|<|>)\s*["']([^"']*)["']""")
+COMPARE = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _normal(name):
+    """PEP 503: how pip compares names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_pins(text):
+    """{normalized name: version} of a requirements file of `name==version` lines, or None."""
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = PIN.fullmatch(line)
+        if not match:
+            return None
+        pins[_normal(match.group(1))] = match.group(2)
+    return pins
+
+
+def applies(marker, python):
+    """Whether a dependency's marker applies without extras: True, False, or None (cannot say)."""
+    if not marker.strip():
+        return True
+    result = True
+    for clause in re.split(r"\s+and\s+", marker.strip()):
+        match = CLAUSE.fullmatch(clause.strip())
+        if not match:
+            return None
+        variable, operator, value = match.groups()
+        if variable == "extra":
+            # Asked for by no `name==version` line.
+            result = False
+            continue
+        try:
+            wanted = tuple(int(part) for part in value.split("."))
+        except ValueError:
+            return None
+        result = result and COMPARE[operator](tuple(python[: len(wanted)]), wanted)
+    return result
+
+
+def pins_satisfied(pins, dists, python):
+    """Whether pip would find every pin, and every dependency that applies, installed (see above)."""
+    installed = {_normal(name): (version, requires) for name, version, requires in dists}
+    todo, seen = list(pins), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name not in installed or (name in pins and installed[name][0] != pins[name]):
+            return False
+        for requirement in installed[name][1]:
+            spec, _, marker = requirement.partition(";")
+            wanted = applies(marker, python)
+            if wanted is None:
+                return False
+            if not wanted:
+                continue
+            match = DEPENDENCY.fullmatch(spec.strip())
+            if not match or match.group(2):
+                return False  # a version range or extras: pip decides
+            todo.append(_normal(match.group(1)))
+    return True
+
+
+def requirements_state(request):
+    pins = parse_pins(request.get("text", ""))
+    if pins is None:
+        return False
+    done = _run([request["python"], "-I", "-c", LIST_DISTRIBUTIONS])
+    if done is None or done[0] != 0:
+        return False
+    try:
+        answer = json.loads(done[1])
+        return pins_satisfied(pins, answer["dists"], answer["python"])
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def read(request):
@@ -125,6 +240,8 @@ def read(request):
         answer["packages"] = package_states(request["packages"]) if request["packages"] else {}
     if "unit" in request:
         answer["unit"] = unit_state(request["unit"])
+    if "requirements" in request:
+        answer["requirements"] = requirements_state(request["requirements"])
     return answer
 
 

@@ -44,10 +44,16 @@ def test_file_directory_link_and_absent(rs: ModuleType, tmp_path: Path) -> None:
     program.chmod(0o640)
     link = tmp_path / "link"
     link.symlink_to(program)
-    answer = rs.read({"files": [str(program), str(tmp_path), str(link), str(tmp_path / "nope"),
-                                str(program / "under-a-file")]})["files"]
-    assert answer[str(program)] == {"type": "file", "owner": owner, "group": group, "mode": "0640",
-                                    "sha1": hashlib.sha1(b"print('hi')\n").hexdigest()}
+    answer = rs.read(
+        {"files": [str(program), str(tmp_path), str(link), str(tmp_path / "nope"), str(program / "under-a-file")]}
+    )["files"]
+    assert answer[str(program)] == {
+        "type": "file",
+        "owner": owner,
+        "group": group,
+        "mode": "0640",
+        "sha1": hashlib.sha1(b"print('hi')\n").hexdigest(),
+    }
     assert answer[str(tmp_path)]["type"] == "directory" and "sha1" not in answer[str(tmp_path)]
     assert answer[str(link)]["type"] == "link" and "sha1" not in answer[str(link)]
     assert answer[str(tmp_path / "nope")] == {"type": "absent"}
@@ -81,8 +87,12 @@ def test_unreadable_path_is_never_equal_to_a_wanted_state(rs: ModuleType, monkey
 def test_user_and_group(rs: ModuleType) -> None:
     root = pwd.getpwnam("root")
     answer = rs.read({"user": "root", "group": "root"})
-    assert answer["user"] == {"group": grp.getgrgid(root.pw_gid).gr_name, "home": root.pw_dir,
-                              "shell": root.pw_shell, "comment": root.pw_gecos}
+    assert answer["user"] == {
+        "group": grp.getgrgid(root.pw_gid).gr_name,
+        "home": root.pw_dir,
+        "shell": root.pw_shell,
+        "comment": root.pw_gecos,
+    }
     assert answer["group"] is True
     assert rs.read({"user": "no-such-user-tst", "group": "no-such-group-tst"}) == {"user": None, "group": False}
 
@@ -98,7 +108,9 @@ def test_packages_from_dpkg_query(rs: ModuleType, monkeypatch: pytest.MonkeyPatc
     # dpkg-query exits 1 when one of the packages is unknown to it: the others still count.
     monkeypatch.setattr(rs, "_run", lambda argv: (1, "python3-venv installed\npython3-pip config-files\n"))
     assert rs.package_states(["python3-venv", "python3-pip", "unknown"]) == {
-        "python3-venv": "installed", "python3-pip": "config-files"}
+        "python3-venv": "installed",
+        "python3-pip": "config-files",
+    }
     monkeypatch.setattr(rs, "_run", lambda argv: (2, ""))
     assert rs.package_states(["python3-venv"]) == {}
 
@@ -112,8 +124,12 @@ def test_unit_from_systemctl(rs: ModuleType, monkeypatch: pytest.MonkeyPatch) ->
         return answers[argv[1]]
 
     monkeypatch.setattr(rs, "_run", run)
-    assert rs.unit_state("tx-producer.service") == {"load": "loaded", "active": "active", "enabled": "enabled",
-                                                    "sysv": os.path.exists("/etc/init.d/tx-producer")}
+    assert rs.unit_state("tx-producer.service") == {
+        "load": "loaded",
+        "active": "active",
+        "enabled": "enabled",
+        "sysv": os.path.exists("/etc/init.d/tx-producer"),
+    }
     assert calls[0] == ["systemctl", "show", "--property=LoadState,ActiveState", "tx-producer.service"]
     answers["show"] = (1, "")
     assert rs.unit_state("tx-producer.service") is None
@@ -123,10 +139,109 @@ def test_as_the_role_runs_it(tmp_path: Path) -> None:
     """`python3 -I - REQUEST` with the script on stdin, as tasks/present.yml runs it; bad usage exits 2."""
     (tmp_path / "f").write_text("x")
     request = {"files": [str(tmp_path / "f")], "group": "root"}
-    done = subprocess.run([sys.executable, "-I", "-", json.dumps(request)], input=SCRIPT.read_text(),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-I", "-", json.dumps(request)],
+        input=SCRIPT.read_text(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     answer = json.loads(done.stdout)
     assert answer["files"][str(tmp_path / "f")]["sha1"] == hashlib.sha1(b"x").hexdigest()
     assert answer["group"] is True
     bad = subprocess.run([sys.executable, "-I", "-"], input=SCRIPT.read_text(), capture_output=True, text=True)
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_requirement_pins_are_parsed_or_refused(rs: ModuleType) -> None:
+    """Only `name==version` lines count; any other line means "let pip decide" (None)."""
+    assert rs.parse_pins("# comment\n\nconfluent-kafka==2.16.1  # pinned\nPyMySQL==1.1.1\n") == {
+        "confluent-kafka": "2.16.1",
+        "pymysql": "1.1.1",
+    }
+    assert rs.parse_pins("confluent_kafka==2.16.1\n") == {"confluent-kafka": "2.16.1"}
+    for line in (
+        "confluent-kafka>=2.16",
+        "confluent-kafka[avro]==2.16.1",
+        "--index-url https://example.org/simple",
+        "-r other.txt",
+        "confluent-kafka==2.16.1; python_version < '3.11'",
+        "confluent-kafka",
+    ):
+        assert rs.parse_pins(f"{line}\n") is None, line
+
+
+def test_markers_without_extras(rs: ModuleType) -> None:
+    assert rs.applies("", (3, 13)) is True
+    assert rs.applies(' extra == "avro"', (3, 13)) is False
+    assert rs.applies(' python_version < "3.11"', (3, 13)) is False
+    assert rs.applies(' python_version < "3.11"', (3, 9)) is True
+    assert rs.applies(' python_version >= "3.10" and extra == "dev"', (3, 13)) is False
+    assert rs.applies(" python_version >= '3.10' and python_version != '3.12'", (3, 13)) is True
+    # What this reader does not evaluate: None, so the caller lets pip decide.
+    assert rs.applies(' sys_platform == "linux"', (3, 13)) is None
+    assert rs.applies(' python_version < "3.11" or extra == "x"', (3, 13)) is None
+
+
+def test_pins_satisfied_as_pip_would_find_them(rs: ModuleType) -> None:
+    kafka = [
+        "confluent-kafka",
+        "2.16.1",
+        ['typing-extensions; python_version < "3.11"', 'attrs>=21.2.0; extra == "json"'],
+    ]
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [kafka, ["pip", "25.1.1", []]], (3, 13)) is True
+    # Another version, or not installed: pip would install.
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.0"}, [kafka], (3, 13)) is False
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [["pip", "25.1.1", []]], (3, 13)) is False
+    # A dependency that applies (Python 3.9) must be installed, and its own dependencies too.
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [kafka], (3, 9)) is False
+    typing_ext = ["typing_extensions", "4.12.2", ["helper"]]
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [kafka, typing_ext], (3, 9)) is False
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [kafka, typing_ext, ["Helper", "1", []]], (3, 9)) is True
+    # A version range or extras on a dependency that applies: not judged here.
+    ranged = ["confluent-kafka", "2.16.1", ["attrs>=21.2.0"]]
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [ranged, ["attrs", "25.1.0", []]], (3, 13)) is False
+    with_extras = ["confluent-kafka", "2.16.1", ["attrs[tests]"]]
+    assert rs.pins_satisfied({"confluent-kafka": "2.16.1"}, [with_extras, ["attrs", "25.1.0", []]], (3, 13)) is False
+
+
+def test_requirements_state_never_claims_what_it_could_not_read(
+    rs: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = json.dumps({"python": [3, 13], "dists": [["confluent-kafka", "2.16.1", []]]})
+    request = {"python": "/opt/tx-producer/venv/bin/python", "text": "confluent-kafka==2.16.1\n"}
+    calls = []
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        calls.append(argv)
+        return 0, listing
+
+    monkeypatch.setattr(rs, "_run", run)
+    assert rs.read({"requirements": request}) == {"requirements": True}
+    assert calls[0][:3] == ["/opt/tx-producer/venv/bin/python", "-I", "-c"]
+    assert rs.requirements_state({**request, "text": "confluent-kafka>=2\n"}) is False
+    monkeypatch.setattr(rs, "_run", lambda argv: None)  # no interpreter there (no venv yet)
+    assert rs.requirements_state(request) is False
+    monkeypatch.setattr(rs, "_run", lambda argv: (1, ""))
+    assert rs.requirements_state(request) is False
+    monkeypatch.setattr(rs, "_run", lambda argv: (0, "not json"))
+    assert rs.requirements_state(request) is False
+
+
+def test_requirements_in_a_real_interpreter() -> None:
+    """The listing runs in the given interpreter (here this one): an installed pin is satisfied."""
+    import importlib.metadata  # pylint: disable=import-outside-toplevel
+
+    version = importlib.metadata.version("PyMySQL")  # its dependencies are all behind extras
+    script = SCRIPT.read_text()
+
+    def ask(text: str) -> bool:
+        request = {"requirements": {"python": sys.executable, "text": text}}
+        done = subprocess.run(
+            [sys.executable, "-I", "-", json.dumps(request)], input=script, capture_output=True, text=True, check=True
+        )
+        return bool(json.loads(done.stdout)["requirements"])
+
+    assert ask(f"PyMySQL=={version}\n") is True
+    assert ask(f"PyMySQL=={version}.post999\n") is False
+    assert ask("no-such-distribution-tst==1.0\n") is False
