@@ -181,8 +181,9 @@ class IdAllocator:
     PREFIX_LIMIT = (2**63 - 1) // BLOCK  # prefixes 1 .. PREFIX_LIMIT - 1: every id < 2**63
     _LOW = [f"{i:03d}" for i in range(1000)]
 
-    def __init__(self, randbelow: Callable[[int], int] = random.SystemRandom().randrange) -> None:
-        self._randbelow = randbelow
+    def __init__(self, randbelow: Optional[Callable[[int], int]] = None) -> None:
+        # A fresh SystemRandom per generator (not one shared default built at import time).
+        self._randbelow = randbelow or random.SystemRandom().randrange
         self._used: set[int] = set()
         self._prefix = ""
         self._next = self.BLOCK
@@ -351,7 +352,8 @@ class MessageFactory:
             stamp = date(clock())
             extend(
                 [
-                    f'{{"transaction_id": {k}, {p}{stamp}", "quantity": {qu}.{c}, "customer_id": {i}, "payment_type": "{t}"}}'
+                    f'{{"transaction_id": {k}, {p}{stamp}", "quantity": {qu}.{c}, '
+                    f'"customer_id": {i}, "payment_type": "{t}"}}'
                     for k, p, qu, c, i, t in islice(rows, DATE_GROUP)
                 ]
             )

@@ -56,7 +56,7 @@ class SingleStoreError(Exception):
 
 def connection_argument_spec() -> dict[str, dict[str, Any]]:
     """A fresh copy of the connection options every singlestore_* module takes (documented in
-    doc_fragments/singlestore.py), to ``.update()`` with a module's own options."""
+    doc_fragments/connection.py, SINGLESTORE), to ``.update()`` with a module's own options."""
     return dict(
         login_host=dict(type="str", default="localhost"),
         login_port=dict(type="int", default=3306),
