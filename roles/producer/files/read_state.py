@@ -200,7 +200,7 @@ def pins_satisfied(pins, dists, python):
         if name not in installed or (name in pins and installed[name][0] != pins[name]):
             return False
         for requirement in installed[name][1]:
-            spec, _, marker = requirement.partition(";")
+            spec, _sep, marker = requirement.partition(";")
             wanted = applies(marker, python)
             if wanted is None:
                 return False

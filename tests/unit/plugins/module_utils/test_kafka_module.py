@@ -158,7 +158,7 @@ def run_topic(capsys: pytest.CaptureFixture[str], **args: Any) -> dict[str, Any]
 
 def test_kafka_topic_refuses_a_bad_name_before_building_a_client(capsys, monkeypatch) -> None:
     built: list[object] = []
-    monkeypatch.setattr(_kafka, "KafkaAdmin", lambda params: built.append(params))
+    monkeypatch.setattr(_kafka, "KafkaAdmin", built.append)
     result = run_topic(capsys, name="bad name")
     assert result["failed"] is True and result["operations"] == []
     assert result["msg"] == (
