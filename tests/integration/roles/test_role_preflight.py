@@ -22,6 +22,8 @@ GRAFANA_SECRETS = {
     "grafana_datasource_password": "plain-ds-password",
 }
 SINGLESTORE_SECRET = "ss-Root-Pw-7"
+PRODUCER_SECRET = "sasl-Pw-producer-9"
+GRAFANA_LOGIN_SECRET = "ro-Pw-grafana-3"
 
 # {case: (variables, the message of the one rule they break)}
 Cases = dict[str, tuple[dict[str, Any], str]]
@@ -110,6 +112,79 @@ EC2_STACK: Cases = {
     "not-a-public-key": ({"ec2_stack_public_key_file": "@GARBAGE"}, "must hold one OpenSSH public key"),
 }
 
+PRODUCER: Cases = {
+    "no-brokers": ({"producer_brokers": []}, "producer: producer_brokers must not be empty"),
+    "no-topic": ({"producer_topic": ""}, "producer: producer_topic must not be empty"),
+    "two-referentials": (
+        {"producer_referential": {"stores": [{"store_id": 1}]}, "producer_referential_file": "/etc/ref.json"},
+        "producer: set producer_referential or producer_referential_file, not both",
+    ),
+    "referential-without-lists": (
+        {"producer_referential": {"shops": []}},
+        "producer: producer_referential must list stores, products or both",
+    ),
+    "empty-stores": (
+        {"producer_referential": {"stores": [], "products": [{"product_name": "Laptop"}]}},
+        "producer: producer_referential.stores, when given, must not be empty",
+    ),
+    "empty-products": (
+        {"producer_referential": {"products": []}},
+        "producer: producer_referential.products, when given, must not be empty",
+    ),
+    "managed-key": ({"producer_settings": {"Flush-Timeout": 5}}, "producer: producer_settings may not set"),
+    "password-argument": (
+        {"producer_extra_args": ["--sasl-password=" + PRODUCER_SECRET]},
+        "producer: producer_extra_args may not hold --sasl-password; use producer_sasl_password",
+    ),
+    "sasl-without-protocol": (
+        {"producer_sasl_username": "alice", "producer_sasl_password": PRODUCER_SECRET},
+        "producer: producer_sasl_mechanism, producer_sasl_username and producer_sasl_password need",
+    ),
+    "protocol-without-credentials": (
+        {"producer_security_protocol": "SASL_SSL", "producer_sasl_username": "alice"},
+        "producer: producer_security_protocol SASL_SSL needs producer_sasl_username and producer_sasl_password",
+    ),
+    "same-directories": (
+        {"producer_install_dir": "/opt/tx", "producer_config_dir": "/opt/tx"},
+        "producer: producer_install_dir and producer_config_dir must differ",
+    ),
+}
+
+SINGLESTORE: Cases = {
+    "unknown-profile": (
+        {"singlestore_schema_profile": "fastest"},
+        "singlestore: singlestore_schema_profile must be empty or one of seed, optimized, rollup (got fastest)",
+    ),
+    "profile-without-brokers": (
+        {"singlestore_schema_profile": "seed", "singlestore_schema_kafka_brokers": []},
+        "singlestore: singlestore_schema_profile needs singlestore_schema_kafka_brokers",
+    ),
+    "profile-without-topic": (
+        {"singlestore_schema_profile": "seed", "singlestore_schema_kafka_topic": ""},
+        "singlestore: singlestore_schema_profile needs singlestore_schema_kafka_topic",
+    ),
+    "object-name": (
+        {"singlestore_schema_table": "sales-events"},
+        "singlestore: singlestore_schema_database, _table, _pipeline, _rollup_table and _rollup_pipeline are",
+    ),
+    "slow-query-threshold": (
+        {"singlestore_slow_query_threshold_ms": -5},
+        "singlestore: singlestore_slow_query_threshold_ms is null, 0 or a number of milliseconds",
+    ),
+    "grafana-without-password": (
+        {"singlestore_grafana_user": "grafana_ro"},
+        "singlestore: singlestore_grafana_user needs singlestore_grafana_password",
+    ),
+    "grafana-also-in-users": (
+        {
+            "singlestore_grafana_user": "grafana_ro",
+            "singlestore_grafana_password": GRAFANA_LOGIN_SECRET,
+            "singlestore_users": [{"user": "grafana_ro", "password": GRAFANA_LOGIN_SECRET}],
+        },
+        "singlestore: grafana_ro@% is singlestore_grafana_user; do not declare it in singlestore_users too",
+    ),
+}
+
 ROLE_CASES: dict[str, tuple[str, dict[str, Any], Cases]] = {
     "kafka": ("main", {}, KAFKA),
     "grafana": ("validate.yml", GRAFANA_SECRETS, GRAFANA),
@@ -123,6 +198,12 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], Cases]] = {
             "ec2_stack_aws_region": "eu-west-3",
         },
         EC2_STACK,
+    ),
+    "producer": ("validate.yml", {}, PRODUCER),
+    "singlestore": (
+        "validate.yml",
+        {"singlestore_schema_kafka_brokers": ["kafka:9092"], "singlestore_login_password": SINGLESTORE_SECRET},
+        SINGLESTORE,
     ),
 }
 
@@ -208,6 +289,8 @@ def test_secrets_never_shown(failures: dict[str, dict[str, str]], role: str) -> 
         SINGLESTORE_SECRET,
         GRAFANA_SECRETS["grafana_admin_password"],
         GRAFANA_SECRETS["grafana_datasource_password"],
+        PRODUCER_SECRET,
+        GRAFANA_LOGIN_SECRET,
         "testbody",
     )
     for secret in secrets:
