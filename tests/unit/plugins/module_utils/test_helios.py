@@ -412,3 +412,17 @@ def test_api_url_comes_from_the_environment_when_not_given(monkeypatch: pytest.M
         module = HeliosModule(singlestore_workspace_group.argument_spec())
     assert module.client.api_url == "http://127.0.0.1:1"
     assert seen == {"access_token": API_KEY, "base_url": "http://127.0.0.1:1"}
+
+
+def test_timestamps_come_back_as_utc_text_and_compare_with_the_option() -> None:
+    import datetime
+
+    naive = datetime.datetime(2026, 12, 31)  # what singlestoredb's to_datetime gives
+    assert _helios.iso(naive) == "2026-12-31T00:00:00Z"
+    assert expiry(str(_helios.iso(naive))) == expiry("2026-12-31T00:00:00Z")
+    module, client = group_module({"expires_at": "2026-12-31T00:00:00Z"})
+    client.add_group(expires_at=naive)
+    assert WorkspaceGroup(module).run()["changed"] is False
+    module, client = group_module({"expires_at": "3h"})
+    client.add_group(expires_at=naive)
+    assert WorkspaceGroup(module).run()["changed"] is False  # a duration is not compared with a set expiry
