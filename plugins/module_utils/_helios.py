@@ -100,10 +100,15 @@ def state_of(obj: Any) -> str:
 
 
 def iso(value: Any) -> str | None:
-    """A timestamp the client parsed into a datetime, back as RFC 3339 text (UTC as Z)."""
+    """A timestamp the client parsed into a datetime, back as RFC 3339 text (UTC as Z).
+
+    singlestoredb's ``to_datetime`` (management/utils.py) gives naive datetimes in UTC.
+    """
     if value is None:
         return None
     if hasattr(value, "isoformat"):
+        if getattr(value, "tzinfo", None) is None:
+            return str(value.isoformat()) + "Z"
         text = str(value.isoformat())
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     return str(value)

@@ -11,8 +11,8 @@ version_added: 0.2.0
 author:
   - transactions_st maintainers (@transactions-st)
 description:
-  - Manages one workspace of a Helios workspace group through the Management API v1 (C(/v1/workspaces)):
-    creates it with a size and auto-suspend settings, changes them, suspends or resumes it, or deletes it,
+  - Manages one workspace of a Helios workspace group through the Management API v1 (C(/v1/workspaces)). It
+    creates the workspace with a size and auto-suspend settings, changes them, suspends or resumes it, or deletes it,
     and waits until it reaches the state asked for, returning its endpoint.
   - The workspace is found by O(name) among the workspaces the API lists for the group; terminated workspaces
     are hidden by the API and are not "present".
@@ -34,7 +34,7 @@ options:
     description:
       - The workspace size, such as V(S-00), V(S-1) or V(S-2). A new workspace without it gets the API's default
         (V(S-00)). A size the API does not offer fails with the API's message.
-      - For an existing workspace, a different size resizes it (C(PATCH)); a suspended workspace is refused:
+      - For an existing workspace, a different size resizes it (C(PATCH)); a suspended workspace is refused, so
         resume it first.
     type: str
   state:

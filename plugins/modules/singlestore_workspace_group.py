@@ -11,11 +11,11 @@ version_added: 0.2.0
 author:
   - transactions_st maintainers (@transactions-st)
 description:
-  - Manages one workspace group of SingleStore Helios through the Management API v1 (C(/v1/workspaceGroups)):
-    creates it in a region with its firewall ranges and admin password, updates its firewall ranges, expiry,
+  - Manages one workspace group of SingleStore Helios through the Management API v1 (C(/v1/workspaceGroups)). It
+    creates the group in a region with its firewall ranges and admin password, updates its firewall ranges, expiry,
     update window and (on request) admin password, or deletes it.
   - The group is found by O(name) (or by id, when O(name) is one) among the groups the API lists. The API hides
-    terminated groups, so a terminated group is not "present": a task with O(state=present) creates a new one.
+    terminated groups, so a terminated group is not "present", and a task with O(state=present) creates a new one.
     Two live groups with the same name make the task fail and name their ids.
   - Every option is checked before the first request (CIDRs, update window, expiry); a region the API does not
     offer fails naming the regions it offers, and nothing is created.
