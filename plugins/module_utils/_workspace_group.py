@@ -11,6 +11,7 @@ singlestoredb 1.18.1 maps them (``management/v1/workspace.py``).
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from typing import Any, Mapping
 
@@ -49,6 +50,17 @@ def update_window_public(value: Any) -> dict[str, int] | None:
     return {"day": int(value.get("day", 0)), "hour": int(value.get("hour", 0))}
 
 
+def cidr_order(cidr: str) -> tuple[int, Any, str]:
+    """The order validate_cidrs gives the task's ranges (version, then network), so that the API's list compares
+    equal to the same ranges in the task: sorted as text, 54.0.0.1/32 came after 198.51.100.0/28. A value the API
+    returns that is not a CIDR goes last, as text."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return (99, None, cidr)
+    return (network.version, network, "")
+
+
 def group_public(group: Any) -> dict[str, Any]:
     """What the modules return for a group object of the client."""
     return {
@@ -56,7 +68,7 @@ def group_public(group: Any) -> dict[str, Any]:
         "id": group.id,
         "name": group.name,
         "region": region_public(group),
-        "firewall_ranges": sorted(group.firewall_ranges or []),
+        "firewall_ranges": sorted(group.firewall_ranges or [], key=cidr_order),
         "outbound_allow_list": group.outbound_allow_list,
         "state": state_of(group),
         "expires_at": iso(group.expires_at),
