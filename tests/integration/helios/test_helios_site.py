@@ -4,7 +4,8 @@ the SingleStore test double (the stand-in's /_lab knob points the workspace's en
 
 One sequence, in file order (each test is one step of the idiom, one playbook run each):
 check mode on nothing -> first run -> site with the fed endpoint -> second run changed=0 -> check mode changed=0
-and no write -> suspend.yml -> resume.yml (pipelines running again from the recorded offsets) -> teardown refused
+and no write -> suspend.yml -> resume.yml (pipelines running again from the recorded offsets) -> resume's check failing on a
+cursor behind the recorded offset -> teardown refused
 without the confirmation -> teardown with it.
 """
 
@@ -256,6 +257,17 @@ def test_resume_brings_everything_back_with_offsets_intact(stack: Stack) -> None
     [group] = stack.groups()
     [instance] = stack.instances()
     assert f"{instance['PublicIpAddress']}/32" in group["firewallRanges"]
+
+
+def test_resume_fails_naming_the_partition_whose_cursor_went_back(stack: Stack) -> None:
+    # A recorded offset beyond the pipeline's cursor is what a reset to the earliest offsets would look like.
+    recorded = json.loads(stack.offsets_file.read_text())
+    recorded[f"{DATABASE}.helios_msgs"]["cursors"]["0"] = 10**12
+    stack.offsets_file.write_text(json.dumps(recorded))
+    rc, out, _recap = stack.play("playbooks/resume.yml", "--tags", "helios_resume",
+                                 extra={"helios_resume_retries": 1, "helios_resume_delay": 1})
+    assert rc != 0, out[-4000:]
+    assert f"{DATABASE}.helios_msgs partition 0: cursor" in out and "recorded 1000000000000" in out, out[-4000:]
 
 
 def test_helios_teardown_refuses_without_the_confirmation(stack: Stack) -> None:
