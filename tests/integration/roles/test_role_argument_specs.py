@@ -1,4 +1,4 @@
-"""meta/argument_specs.yml of the docker_host, kafka and compose_project roles: a wrong type fails
+"""meta/argument_specs.yml of the docker_host, kafka, compose_project and helios roles: a wrong type fails
 before any role task.
 
 Runs the role in check mode on localhost; the validation task is the role's first, so nothing on the
@@ -36,6 +36,10 @@ CASES = [
     ("compose_project", {}, "compose_project_dir"),
     ("compose_project", {"compose_project_dir": "/nonexistent", "compose_project_pull": "sometimes"},
      "compose_project_pull"),
+    ("helios", {"helios_update_password": "sometimes"}, "helios_update_password"),
+    ("helios", {"helios_workspace_state": "asleep"}, "helios_workspace_state"),
+    ("helios", {"helios_firewall_ranges": "203.0.113.7/32 198.51.100.0/28", "helios_wait_timeout": "soon"},
+     "helios_wait_timeout"),
 ]
 
 
@@ -66,3 +70,16 @@ def test_every_default_is_documented_with_its_type(role: str) -> None:
         if isinstance(value, str) and "{{" in value:
             continue  # a templated default; the spec documents the resulting value
         assert spec.get("default") == value, f"{name}: defaults/main.yml {value!r}, argument spec {spec.get('default')!r}"
+
+
+def test_every_helios_default_is_documented_by_an_entry_point() -> None:
+    """The helios role's variables are spread over four entry points (teardown's confirmation is not main's):
+    each default is documented, with the same default, by every entry point that lists it, and by one at least."""
+    defaults = load_yaml(ROLES / "helios" / "defaults" / "main.yml")
+    specs = load_yaml(ROLES / "helios" / "meta" / "argument_specs.yml")["argument_specs"]
+    assert set(specs) == {"main", "suspend", "resume", "teardown"}
+    documented = {name for spec in specs.values() for name in spec["options"]}
+    assert sorted(defaults) == sorted(documented)
+    for entry, spec in specs.items():
+        for name, option in spec["options"].items():
+            assert option.get("default") == defaults[name], f"{entry}: {name}"

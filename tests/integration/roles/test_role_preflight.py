@@ -185,6 +185,16 @@ SINGLESTORE: Cases = {
     ),
 }
 
+HELIOS: Cases = {
+    "group-name": ({"helios_workspace_group_name": ""}, "helios_workspace_group_name is empty"),
+    "workspace-name": ({"helios_workspace_name": ""}, "helios_workspace_name is empty"),
+    "no-region": ({"helios_region": ""}, "Neither helios_region_id nor helios_region is set"),
+    "bad-cidr": (
+        {"helios_firewall_ranges": ["203.0.113.7/32", "10.0.0.1", "10.0.0.0/33"]},
+        "helios_firewall_ranges has entries that are not IPv4 CIDRs (a.b.c.d/n): 10.0.0.1, 10.0.0.0/33",
+    ),
+}
+
 ROLE_CASES: dict[str, tuple[str, dict[str, Any], Cases]] = {
     "kafka": ("main", {}, KAFKA),
     "grafana": ("validate.yml", GRAFANA_SECRETS, GRAFANA),
@@ -200,6 +210,7 @@ ROLE_CASES: dict[str, tuple[str, dict[str, Any], Cases]] = {
         EC2_STACK,
     ),
     "producer": ("validate.yml", {}, PRODUCER),
+    "helios": ("validate.yml", {"helios_region": "us-east-1"}, HELIOS),
     "singlestore": (
         "validate.yml",
         {"singlestore_schema_kafka_brokers": ["kafka:9092"], "singlestore_login_password": SINGLESTORE_SECRET},
