@@ -88,11 +88,11 @@ def lab_api(helios: Any) -> Iterator[Any]:
     helios.reset()
 
 
-def group_args(region: Any, name: str, **extra: Any) -> dict[str, Any]:
+def group_args(where: Any, name: str, **extra: Any) -> dict[str, Any]:
     args = {
         "name": name,
-        "provider": region.provider,
-        "region": region.name,
+        "provider": where.provider,
+        "region": where.name,
         "firewall_ranges": ["203.0.113.7/32", "198.51.100.0/24"],
         "admin_password": PASSWORD,
     }
