@@ -12,7 +12,7 @@ maps the read shape onto the write shape so the two can be compared.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._helios import (
@@ -181,10 +181,15 @@ class Workspace:
         it: a resize takes effect asynchronously), else read once; the public state."""
         if not self.params["wait"]:
             return workspace_public(self.module.client.workspace(space_id))
-        until = None
+        until: Callable[[Any], bool] | None = None
         if after is not None:
             wanted = {k: after[k] for k in ("size", "auto_suspend")}
-            until = lambda s: all(workspace_public(s)[k] == v for k, v in wanted.items())  # noqa: E731
+
+            def applied(space: Any) -> bool:
+                shown = workspace_public(space)
+                return all(shown[k] == v for k, v in wanted.items())
+
+            until = applied
         return workspace_public(
             wait_for_state(
                 f"workspace {self.params['name']!r}",
