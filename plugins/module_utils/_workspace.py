@@ -12,7 +12,7 @@ maps the read shape onto the write shape so the two can be compared.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._helios import (
@@ -161,6 +161,15 @@ class Workspace:
             if target == "suspended":
                 self.planned.append("POST /v1/workspaces/(new id)/suspend")
             return predicted
+        if state_of(group) != ACTIVE:
+            # a group created with wait=false in an earlier task: the API refuses workspaces in a PENDING group
+            wait_for_state(
+                f"workspace group {group.name!r}",
+                lambda: self.module.client.workspace_group(group.id),
+                [ACTIVE],
+                params["wait_timeout"],
+                [],
+            )
         space = self.module.client.create_workspace(
             name=params["name"],
             workspace_group=group.id,
@@ -181,15 +190,14 @@ class Workspace:
         it: a resize takes effect asynchronously), else read once; the public state."""
         if not self.params["wait"]:
             return workspace_public(self.module.client.workspace(space_id))
-        until: Callable[[Any], bool] | None = None
-        if after is not None:
-            wanted = {k: after[k] for k in ("size", "auto_suspend")}
+        wanted = {k: after[k] for k in ("size", "auto_suspend")} if after is not None else {}
 
-            def applied(space: Any) -> bool:
-                shown = workspace_public(space)
-                return all(shown[k] == v for k, v in wanted.items())
+        def applied(space: Any) -> bool:
+            shown = workspace_public(space)
+            # an ACTIVE workspace is usable once it reports its endpoint (Workspace.endpoint of management.go)
+            ready = shown["state"] != ACTIVE or bool(shown["endpoint"])
+            return ready and all(shown[k] == v for k, v in wanted.items())
 
-            until = applied
         return workspace_public(
             wait_for_state(
                 f"workspace {self.params['name']!r}",
@@ -197,7 +205,7 @@ class Workspace:
                 targets,
                 self.params["wait_timeout"],
                 self.states_seen,
-                until=until,
+                until=applied,
             )
         )
 

@@ -183,11 +183,13 @@ def test_bad_inputs_fail_clearly_and_change_nothing(tmp_path: Path, lab_api: Any
         tmp_path,
         helios,
         [
-            step("singlestore_workspace_group", group_args(region, "tst-bad")),
+            # the group not waited for: the workspace module waits for it to be ACTIVE before creating in it
+            step("singlestore_workspace_group", group_args(region, "tst-bad", wait=False)),
             step("singlestore_workspace", {"name": "tst-bad-ws", "workspace_group": "tst-bad", "wait": False}),
         ],
     ).results
     assert not any(r.get("failed") for r in setup), setup
+    assert setup[0]["workspace_group"]["state"] == "PENDING" and setup[1]["workspace"]["state"] == "PENDING"
     sent = len(writes(helios))
     results = run(
         tmp_path,
