@@ -108,6 +108,11 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_iso(text: str) -> float:
+    """Inverse of `iso`."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def parse_expires_at(value: Any, now: float) -> str:
     """expiresAt as the API documents it (timestamp, date or Go-style duration), normalised to UTC."""
     if not isinstance(value, str) or not value.strip():
@@ -266,15 +271,13 @@ class HeliosState:
         self.advance()  # a zero delay takes effect at once
 
     def advance(self) -> None:
-        """Apply every scheduled change that is due, in order."""
+        """Apply every scheduled change that is due, in order, then the expiry of groups past `expiresAt`."""
         now = self.clock()
         due = [entry for entry in self.scheduled if entry[0] <= now]
-        if not due:
-            return
         self.scheduled = [entry for entry in self.scheduled if entry[0] > now]
         for when, kind, obj_id, fields in sorted(due, key=lambda entry: entry[0]):
             record = (self.groups if kind == "group" else self.workspaces).get(obj_id)
-            if record is None:
+            if record is None or record["state"] == "TERMINATED":
                 continue
             for key, value in fields.items():
                 if value is None:
@@ -285,6 +288,19 @@ class HeliosState:
                 record["endpoint"] = self._endpoint_for(record)
             if fields.get("state") == "TERMINATED":
                 record["terminatedAt"] = iso(when)
+        for group in self.groups.values():
+            # "At expiration, the workspace group is terminated and all the data is lost" (SOURCES.md, "expiresAt").
+            expires = group.get("expiresAt")
+            if expires and group["state"] != "TERMINATED" and parse_iso(expires) <= now:
+                self._terminate_now(group, expires)
+
+    def _terminate_now(self, group: Record, when: str) -> None:
+        group_id = group["workspaceGroupID"]
+        for workspace in self.workspaces.values():
+            if workspace["workspaceGroupID"] == group_id and workspace["state"] != "TERMINATED":
+                workspace.update(state="TERMINATED", terminatedAt=when)
+                workspace.pop("endpoint", None)
+        group.update(state="TERMINATED", terminatedAt=when)
 
     def _cancel(self, kind: str, obj_id: str, key: str) -> None:
         """Drop pending changes of `key` (a newer request supersedes them)."""
