@@ -92,7 +92,22 @@ def validate_cidrs(values: Iterable[Any], option: str = "firewall_ranges") -> li
             f"{option}: not a CIDR range: {'; '.join(bad)}. Give network/prefix, for example 203.0.113.7/32; "
             "nothing was sent to the Management API"
         )
-    return sorted(good, key=lambda cidr: (ipaddress.ip_network(cidr).version, ipaddress.ip_network(cidr)))
+    return sort_cidrs(good)
+
+
+def sort_cidrs(values: Iterable[Any]) -> list[str]:
+    """CIDRs in one order (IPv4 first, then by network), whatever order the API reads them back in, so that the
+    wanted list and the group's compare equal when they hold the same ranges. An entry that does not parse sorts
+    last, as text."""
+
+    def key(value: str) -> tuple[int, Any, str]:
+        try:
+            net = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return (9, None, value)
+        return (net.version, (int(net.network_address), net.prefixlen), value)
+
+    return sorted({str(v) for v in values}, key=key)
 
 
 def state_of(obj: Any) -> str:
@@ -247,6 +262,7 @@ def wait_for_state(
     interval: float = 10.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    until: Callable[[Any], bool] | None = None,
 ) -> Any:
     """Poll ``read()`` until its state is one of ``targets``; returns the last object read.
 
@@ -254,6 +270,8 @@ def wait_for_state(
     deletion works). Every state seen is appended to ``states_seen`` once per run of equal states. FAILED (when
     not a target) and the timeout fail with the states seen. Polls start at 0.25 s and double up to ``interval``,
     so a short transition (the lab) is seen quickly and a long one (Helios takes minutes) costs few requests.
+    ``until``: a further condition on the object read (a firewall or size change the API applies asynchronously
+    and reports only once applied).
     """
     wanted = {t.upper() for t in targets}
     deadline = clock() + timeout
@@ -263,13 +281,14 @@ def wait_for_state(
         state = state_of(obj) if obj is not None else TERMINATED
         if not states_seen or states_seen[-1] != state:
             states_seen.append(state)
-        if state in wanted:
+        if state in wanted and (until is None or until(obj)):
             return obj
         if state == FAILED:
             raise ModuleError(f"{what} is FAILED (states seen: {' -> '.join(states_seen)})", states_seen=states_seen)
         if clock() >= deadline:
+            pending = " with the change applied" if state in wanted else ""
             raise ModuleError(
-                f"{what} did not reach {' or '.join(sorted(wanted))} within {timeout:g} s "
+                f"{what} did not reach {' or '.join(sorted(wanted))}{pending} within {timeout:g} s "
                 f"(states seen: {' -> '.join(states_seen)}); it is still {state}. Raise wait_timeout or run again "
                 "later: the request was accepted and the change goes on",
                 states_seen=states_seen,

@@ -161,6 +161,15 @@ class Workspace:
             if target == "suspended":
                 self.planned.append("POST /v1/workspaces/(new id)/suspend")
             return predicted
+        if state_of(group) != ACTIVE:
+            # a group created with wait=false in an earlier task: the API refuses workspaces in a PENDING group
+            wait_for_state(
+                f"workspace group {group.name!r}",
+                lambda: self.module.client.workspace_group(group.id),
+                [ACTIVE],
+                params["wait_timeout"],
+                [],
+            )
         space = self.module.client.create_workspace(
             name=params["name"],
             workspace_group=group.id,
@@ -176,11 +185,29 @@ class Workspace:
             return self.settle(space.id, [SUSPENDED])
         return self.settle(space.id, [ACTIVE])
 
-    def settle(self, space_id: str, targets: list[str]) -> dict[str, Any]:
-        """Wait for ``targets`` when asked to, else read once; the public state."""
-        if self.params["wait"]:
-            return workspace_public(self.wait(space_id, targets))
-        return workspace_public(self.module.client.workspace(space_id))
+    def settle(self, space_id: str, targets: list[str], after: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Wait for ``targets`` when asked to (and, given ``after``, until the size and auto-suspend settings show
+        it: a resize takes effect asynchronously), else read once; the public state."""
+        if not self.params["wait"]:
+            return workspace_public(self.module.client.workspace(space_id))
+        wanted = {k: after[k] for k in ("size", "auto_suspend")} if after is not None else {}
+
+        def applied(space: Any) -> bool:
+            shown = workspace_public(space)
+            # an ACTIVE workspace is usable once it reports its endpoint (Workspace.endpoint of management.go)
+            ready = shown["state"] != ACTIVE or bool(shown["endpoint"])
+            return ready and all(shown[k] == v for k, v in wanted.items())
+
+        return workspace_public(
+            wait_for_state(
+                f"workspace {self.params['name']!r}",
+                lambda: self.module.client.workspace(space_id),
+                targets,
+                self.params["wait_timeout"],
+                self.states_seen,
+                until=applied,
+            )
+        )
 
     def update(self, space: Any, before: dict[str, Any], auto_suspend: dict[str, Any] | None) -> dict[str, Any]:
         params = self.params
@@ -209,7 +236,7 @@ class Workspace:
         if target is None or target == state:
             if not changes or self.module.check_mode:
                 return after
-            return self.settle(space.id, [ACTIVE])
+            return self.settle(space.id, [ACTIVE], after)
         if target == SUSPENDED:
             if self.plan(f"POST /v1/workspaces/{space.id}/suspend"):
                 if state_of(space) != ACTIVE or changes:

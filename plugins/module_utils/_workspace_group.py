@@ -11,7 +11,6 @@ singlestoredb 1.18.1 maps them (``management/v1/workspace.py``).
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import re
 from typing import Any, Mapping
 
@@ -22,6 +21,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._helios i
     HeliosModule,
     diff_of,
     iso,
+    sort_cidrs,
     state_of,
     validate_cidrs,
     wait_for_state,
@@ -32,14 +32,14 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def region_public(group: Any) -> dict[str, Any]:
+    """``{id, provider, name}``; ``name`` is the region's name as ``GET /v1/regions`` lists it (the client finds the
+    group's region there by id), else the code name the group carries (``regionName``)."""
     region = getattr(group, "region", None)
+    name = getattr(region, "name", None)
     return {
         "id": getattr(region, "id", None),
         "provider": getattr(group, "provider", None) or getattr(region, "provider", None),
-        # the code name (us-east-1) when the API gives it, else the region's display name
-        "name": getattr(group, "region_name", None)
-        or getattr(region, "region_name", None)
-        or getattr(region, "name", None),
+        "name": name if name and name != "<unknown>" else getattr(group, "region_name", None),
     }
 
 
@@ -50,17 +50,6 @@ def update_window_public(value: Any) -> dict[str, int] | None:
     return {"day": int(value.get("day", 0)), "hour": int(value.get("hour", 0))}
 
 
-def cidr_order(cidr: str) -> tuple[int, Any, str]:
-    """The order validate_cidrs gives the task's ranges (version, then network), so that the API's list compares
-    equal to the same ranges in the task: sorted as text, 54.0.0.1/32 came after 198.51.100.0/28. A value the API
-    returns that is not a CIDR goes last, as text."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return (99, None, cidr)
-    return (network.version, network, "")
-
-
 def group_public(group: Any) -> dict[str, Any]:
     """What the modules return for a group object of the client."""
     return {
@@ -68,7 +57,10 @@ def group_public(group: Any) -> dict[str, Any]:
         "id": group.id,
         "name": group.name,
         "region": region_public(group),
-        "firewall_ranges": sorted(group.firewall_ranges or [], key=cidr_order),
+        # the API reports 0.0.0.0/0 as allowAllTraffic (the lab's SOURCES.md, "Firewall ranges")
+        "firewall_ranges": sort_cidrs(
+            (group.firewall_ranges or []) + (["0.0.0.0/0"] if group.allow_all_traffic else [])
+        ),
         "outbound_allow_list": group.outbound_allow_list,
         "state": state_of(group),
         "expires_at": iso(group.expires_at),
@@ -229,7 +221,19 @@ class WorkspaceGroup:
         if self.module.check_mode:
             return after
         client.update_workspace_group(group, **changes)
-        return group_public(client.workspace_group(group.id))
+        if not params["wait"]:
+            return group_public(client.workspace_group(group.id))
+        # firewall ranges take effect asynchronously: wait until the group reports what was asked for
+        shown = [k for k in ("firewall_ranges", "update_window") if k in changes]
+        applied = wait_for_state(
+            f"workspace group {group.name!r}",
+            lambda: client.workspace_group(group.id),
+            [ACTIVE],
+            params["wait_timeout"],
+            self.states_seen,
+            until=lambda g: all(group_public(g)[k] == after[k] for k in shown),
+        )
+        return group_public(applied)
 
     def create(self, before: dict[str, Any]) -> dict[str, Any]:
         params = self.params
@@ -260,7 +264,7 @@ class WorkspaceGroup:
                 "region": {
                     "id": region.id,
                     "provider": region.provider,
-                    "name": getattr(region, "region_name", None) or region.name,
+                    "name": region.name,
                 },
                 "firewall_ranges": params["firewall_ranges"],
                 "outbound_allow_list": None,

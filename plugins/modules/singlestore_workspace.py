@@ -62,8 +62,10 @@ options:
         type: int
   wait:
     description:
-      - Wait until the workspace reaches the state asked for (C(ACTIVE), C(SUSPENDED) or gone), polling it and
-        recording every state seen in RV(states_seen).
+      - Wait until the workspace reaches the state asked for (C(ACTIVE) with its endpoint and any new size
+        applied, C(SUSPENDED), or gone), polling it and recording every state seen in RV(states_seen).
+      - A workspace is only created in an C(ACTIVE) group; a group still C(PENDING) (created with C(wait=false))
+        is waited for first, whatever this option says.
       - Without it the module returns once the API accepted the request (suspending a new workspace still waits
         for it to be C(ACTIVE), since only an active workspace can be suspended).
     type: bool

@@ -185,7 +185,7 @@ workspace_group:
       type: str
       returned: always
     region:
-      description: The region, as C(id), C(provider) and C(name) (the code name when the API gives it).
+      description: The region, as C(id), C(provider) and C(name) (as C(GET /v1/regions) lists it).
       type: dict
       returned: when the group exists
     firewall_ranges:
@@ -215,7 +215,7 @@ workspace_group:
     exists: true
     id: 3b4a3c8e-2a5e-4e69-9b8e-0d7c1e5f9a10
     name: retail-demo
-    region: {id: 9c0f7a2e-4f6d-4d5b-a2a8-3c1e9b7d6f01, provider: AWS, name: us-east-1}
+    region: {id: 9c0f7a2e-4f6d-4d5b-a2a8-3c1e9b7d6f01, provider: AWS, name: US East 1 (N. Virginia)}
     firewall_ranges: ["198.51.100.0/24", "203.0.113.7/32"]
     outbound_allow_list: "123456789012"
     state: ACTIVE

@@ -59,7 +59,7 @@ workspace_groups:
   sample:
     - id: 3b4a3c8e-2a5e-4e69-9b8e-0d7c1e5f9a10
       name: retail-demo
-      region: {id: 9c0f7a2e-4f6d-4d5b-a2a8-3c1e9b7d6f01, provider: AWS, name: us-east-1}
+      region: {id: 9c0f7a2e-4f6d-4d5b-a2a8-3c1e9b7d6f01, provider: AWS, name: US East 1 (N. Virginia)}
       firewall_ranges: ["198.51.100.0/24"]
       outbound_allow_list: "123456789012"
       state: ACTIVE

@@ -7,6 +7,7 @@ document it are in tests/lab/helios/SOURCES.md. The client is the one the module
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -256,3 +257,56 @@ def test_lab_knobs(api: WorkspaceManager, helios: HeliosLab) -> None:
     assert helios.requests() == []
     assert helios.configure()["default_endpoint"] is None
     assert list(api.workspace_groups) == []
+
+
+# ----------------------------------------------------------------------------- parity with the real API
+
+GROUP_FIELDS = {"workspaceGroupID", "name", "regionID", "provider", "state", "createdAt"}  # GO WorkspaceGroup, required
+REGION_FIELDS = {"provider", "region", "regionID"}  # GO Region
+REGION_V2_FIELDS = {"provider", "region", "regionName"}  # GO RegionV2
+
+
+def read_only_shapes(api: WorkspaceManager, wrong: WorkspaceManager) -> None:
+    """What the stand-in serves and the real API must agree on, checked with GETs only."""
+    regions = api._get("regions").json()
+    assert regions and all(REGION_FIELDS <= set(r) for r in regions)
+    assert {r["provider"] for r in regions} <= {"AWS", "GCP", "Azure"}
+    v2 = api._get("../v2/regions").json()
+    assert v2 and all(REGION_V2_FIELDS <= set(r) for r in v2)
+    for group in api._get("workspaceGroups").json():
+        assert GROUP_FIELDS <= set(group)
+        assert group["state"] in ("PENDING", "ACTIVE", "FAILED")  # TERMINATED only with includeTerminated
+        assert isinstance(group.get("outboundAllowList", ""), str)
+        assert "adminPassword" not in group
+        for workspace in api._get("workspaces", params={"workspaceGroupID": group["workspaceGroupID"]}).json():
+            assert workspace["state"] in ("PENDING", "ACTIVE", "SUSPENDED", "FAILED")
+    with pytest.raises(ManagementError) as exc:
+        wrong._get("workspaceGroups")
+    assert exc.value.errno == 401
+
+
+def managers(key: str, url: str | None) -> tuple[WorkspaceManager, WorkspaceManager]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return (
+            singlestoredb.manage_workspaces(access_token=key, base_url=url),
+            singlestoredb.manage_workspaces(access_token="0" * 64, base_url=url),
+        )
+
+
+def test_shapes_stand_in(api: WorkspaceManager, helios: HeliosLab) -> None:
+    group = api.create_workspace_group("shapes", region=aws_region(api), firewall_ranges=[])
+    api.create_workspace("w", workspace_group=group)
+    read_only_shapes(*managers(helios.api_key, helios.url))
+    assert helios.writes() == [
+        {"method": "POST", "path": "/v1/workspaceGroups", "status": 200},
+        {"method": "POST", "path": "/v1/workspaces", "status": 200},
+    ]
+
+
+@pytest.mark.live("SINGLESTOREDB_API_KEY")
+def test_shapes_real_api() -> None:
+    """The same read-only checks against the real Management API (GETs only: nothing is created)."""
+    read_only_shapes(
+        *managers(os.environ["SINGLESTOREDB_API_KEY"], os.environ.get("SINGLESTOREDB_MANAGEMENT_BASE_URL"))
+    )

@@ -88,11 +88,11 @@ def lab_api(helios: Any) -> Iterator[Any]:
     helios.reset()
 
 
-def group_args(region: Any, name: str, **extra: Any) -> dict[str, Any]:
+def group_args(where: Any, name: str, **extra: Any) -> dict[str, Any]:
     args = {
         "name": name,
-        "provider": region.provider,
-        "region": region.name,
+        "provider": where.provider,
+        "region": where.name,
         "firewall_ranges": ["203.0.113.7/32", "198.51.100.0/24"],
         "admin_password": PASSWORD,
     }
@@ -183,11 +183,13 @@ def test_bad_inputs_fail_clearly_and_change_nothing(tmp_path: Path, lab_api: Any
         tmp_path,
         helios,
         [
-            step("singlestore_workspace_group", group_args(region, "tst-bad")),
+            # the group not waited for: the workspace module waits for it to be ACTIVE before creating in it
+            step("singlestore_workspace_group", group_args(region, "tst-bad", wait=False)),
             step("singlestore_workspace", {"name": "tst-bad-ws", "workspace_group": "tst-bad", "wait": False}),
         ],
     ).results
     assert not any(r.get("failed") for r in setup), setup
+    assert setup[0]["workspace_group"]["state"] == "PENDING" and setup[1]["workspace"]["state"] == "PENDING"
     sent = len(writes(helios))
     results = run(
         tmp_path,

@@ -28,8 +28,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from http import HTTPStatus
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -79,8 +78,23 @@ REGIONS: tuple[Region, ...] = (
 
 # Workspace sizes the stand-in offers (SOURCES.md, "Sizes"); anything else is "not offered".
 SIZES: tuple[str, ...] = (
-    "S-00", "S-0", "S-1", "S-2", "S-4", "S-6", "S-8", "S-12", "S-16", "S-20", "S-24", "S-28", "S-32", "S-40",
-    "S-48", "S-56", "S-64",
+    "S-00",
+    "S-0",
+    "S-1",
+    "S-2",
+    "S-4",
+    "S-6",
+    "S-8",
+    "S-12",
+    "S-16",
+    "S-20",
+    "S-24",
+    "S-28",
+    "S-32",
+    "S-40",
+    "S-48",
+    "S-56",
+    "S-64",
 )
 DEFAULT_SIZE = "S-00"
 SUSPEND_TYPES = ("IDLE", "SCHEDULED", "DISABLED")
@@ -91,6 +105,11 @@ _TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> float:
+    """Inverse of `iso`."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
 
 def parse_expires_at(value: Any, now: float) -> str:
@@ -112,7 +131,10 @@ def parse_expires_at(value: Any, now: float) -> str:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return iso(parsed.timestamp())
-    raise ApiError(400, f"invalid expiresAt {text!r}: expected a timestamp such as 2023-09-02T15:04:05Z or a duration such as 3h30m")
+    raise ApiError(
+        400,
+        f"invalid expiresAt {text!r}: expected a timestamp such as 2023-09-02T15:04:05Z or a duration such as 3h30m",
+    )
 
 
 def parse_firewall_ranges(value: Any) -> list[str]:
@@ -248,15 +270,13 @@ class HeliosState:
         self.advance()  # a zero delay takes effect at once
 
     def advance(self) -> None:
-        """Apply every scheduled change that is due, in order."""
+        """Apply every scheduled change that is due, in order, then the expiry of groups past `expiresAt`."""
         now = self.clock()
         due = [entry for entry in self.scheduled if entry[0] <= now]
-        if not due:
-            return
         self.scheduled = [entry for entry in self.scheduled if entry[0] > now]
         for when, kind, obj_id, fields in sorted(due, key=lambda entry: entry[0]):
             record = (self.groups if kind == "group" else self.workspaces).get(obj_id)
-            if record is None:
+            if record is None or record["state"] == "TERMINATED":
                 continue
             for key, value in fields.items():
                 if value is None:
@@ -267,6 +287,19 @@ class HeliosState:
                 record["endpoint"] = self._endpoint_for(record)
             if fields.get("state") == "TERMINATED":
                 record["terminatedAt"] = iso(when)
+        for group in self.groups.values():
+            # "At expiration, the workspace group is terminated and all the data is lost" (SOURCES.md, "expiresAt").
+            expires = group.get("expiresAt")
+            if expires and group["state"] != "TERMINATED" and parse_iso(expires) <= now:
+                self._terminate_now(group, expires)
+
+    def _terminate_now(self, group: Record, when: str) -> None:
+        group_id = group["workspaceGroupID"]
+        for workspace in self.workspaces.values():
+            if workspace["workspaceGroupID"] == group_id and workspace["state"] != "TERMINATED":
+                workspace.update(state="TERMINATED", terminatedAt=when)
+                workspace.pop("endpoint", None)
+        group.update(state="TERMINATED", terminatedAt=when)
 
     def _cancel(self, kind: str, obj_id: str, key: str) -> None:
         """Drop pending changes of `key` (a newer request supersedes them)."""
@@ -279,7 +312,9 @@ class HeliosState:
             return self.default_endpoint
         group = self.groups[workspace["workspaceGroupID"]]
         # The shape of a Helios endpoint host name (SOURCES.md, "Endpoint"); it does not resolve.
-        return f"svc-{workspace['workspaceID']}-dml.{group['provider'].lower()}-{group['regionName']}.svc.singlestore.com"
+        return (
+            f"svc-{workspace['workspaceID']}-dml.{group['provider'].lower()}-{group['regionName']}.svc.singlestore.com"
+        )
 
     # ------------------------------------------------------------------ regions
 
@@ -321,9 +356,7 @@ class HeliosState:
 
     def list_groups(self, include_terminated: bool = False) -> list[Record]:
         self.advance()
-        return [
-            copy.deepcopy(g) for g in self.groups.values() if include_terminated or g["state"] != "TERMINATED"
-        ]
+        return [copy.deepcopy(g) for g in self.groups.values() if include_terminated or g["state"] != "TERMINATED"]
 
     def get_group(self, group_id: str) -> Record:
         return copy.deepcopy(self._group(group_id))
@@ -408,18 +441,29 @@ class HeliosState:
             self._set_ranges(target, ranges if ranges is not None else current_ranges, bool(allow_all))
             self._cancel("group", record["workspaceGroupID"], "firewallRanges")
             self._cancel("group", record["workspaceGroupID"], "allowAllTraffic")
-            self._schedule("group", record["workspaceGroupID"], {
-                "allowAllTraffic": target["allowAllTraffic"], "firewallRanges": target.get("firewallRanges"),
-            })
+            self._schedule(
+                "group",
+                record["workspaceGroupID"],
+                {
+                    "allowAllTraffic": target["allowAllTraffic"],
+                    "firewallRanges": target.get("firewallRanges"),
+                },
+            )
         return {"workspaceGroupID": record["workspaceGroupID"]}
 
     def delete_group(self, group_id: str, force: bool) -> Record:
         record = self._live_group(group_id)
-        live = [w for w in self.workspaces.values()
-                if w["workspaceGroupID"] == record["workspaceGroupID"] and w["state"] != "TERMINATED"]
+        live = [
+            w
+            for w in self.workspaces.values()
+            if w["workspaceGroupID"] == record["workspaceGroupID"] and w["state"] != "TERMINATED"
+        ]
         if live and not force:
-            raise ApiError(400, f"workspace group {group_id} has {len(live)} active workspace(s); "
-                                "terminate them first or set force=true")
+            raise ApiError(
+                400,
+                f"workspace group {group_id} has {len(live)} active workspace(s); "
+                "terminate them first or set force=true",
+            )
         for workspace in live:
             self._schedule("workspace", workspace["workspaceID"], {"state": "TERMINATED", "endpoint": None})
         self._schedule("group", record["workspaceGroupID"], {"state": "TERMINATED"})
@@ -445,7 +489,8 @@ class HeliosState:
             raise ApiError(400, "workspaceGroupID is required")
         group = self._group(group_id)
         return [
-            copy.deepcopy(w) for w in self.workspaces.values()
+            copy.deepcopy(w)
+            for w in self.workspaces.values()
             if w["workspaceGroupID"] == group["workspaceGroupID"] and (include_terminated or w["state"] != "TERMINATED")
         ]
 
@@ -463,8 +508,10 @@ class HeliosState:
         if size not in SIZES:
             raise ApiError(400, f"invalid workspace size {size!r}: offered sizes are {', '.join(SIZES)}")
         auto_suspend = parse_auto_suspend(body.get("autoSuspend"))
-        if any(w["name"] == name and w["workspaceGroupID"] == group["workspaceGroupID"] and w["state"] != "TERMINATED"
-               for w in self.workspaces.values()):
+        if any(
+            w["name"] == name and w["workspaceGroupID"] == group["workspaceGroupID"] and w["state"] != "TERMINATED"
+            for w in self.workspaces.values()
+        ):
             raise ApiError(500, f"error creating workspace ({name}): already exists")
         now = self.clock()
         workspace_id = str(uuid.uuid4())
@@ -509,7 +556,9 @@ class HeliosState:
     def suspend_workspace(self, workspace_id: str) -> Record:
         record = self._live_workspace(workspace_id)
         if record["state"] != "ACTIVE":
-            raise ApiError(400, f"workspace {workspace_id} is {record['state']}; only an ACTIVE workspace can be suspended")
+            raise ApiError(
+                400, f"workspace {workspace_id} is {record['state']}; only an ACTIVE workspace can be suspended"
+            )
         # The state enum has no SUSPENDING: PENDING is its one transitional value (SOURCES.md, "States").
         record["state"] = "PENDING"
         self._schedule("workspace", record["workspaceID"], {"state": "SUSPENDED"})
@@ -518,11 +567,15 @@ class HeliosState:
     def resume_workspace(self, workspace_id: str, body: Record) -> Record:
         record = self._live_workspace(workspace_id)
         if record["state"] != "SUSPENDED":
-            raise ApiError(400, f"workspace {workspace_id} is {record['state']}; only a SUSPENDED workspace can be resumed")
+            raise ApiError(
+                400, f"workspace {workspace_id} is {record['state']}; only a SUSPENDED workspace can be resumed"
+            )
         if body.get("disableAutoSuspend") is True:
             record.pop("autoSuspend", None)
         record["state"] = "PENDING"
-        self._schedule("workspace", record["workspaceID"], {"state": "ACTIVE", "lastResumedAt": iso(self.clock() + self.delay)})
+        self._schedule(
+            "workspace", record["workspaceID"], {"state": "ACTIVE", "lastResumedAt": iso(self.clock() + self.delay)}
+        )
         return {"workspaceID": record["workspaceID"]}
 
     def set_endpoint(self, workspace_id: str, endpoint: Any) -> Record:
@@ -636,45 +689,51 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         srv = self.server
         is_lab = path.startswith("/_lab/")
-        status = 500
-        entry: Record = {}
-        try:
+        entry: Record = {"method": self.command, "path": path}
+        if not is_lab:
             with srv.lock:
-                if not is_lab:
-                    srv.state.requests.append({"method": self.command, "path": path})
-                    entry = srv.state.requests[-1]
-            if not self._authorized():
-                status = 401
-                self._answer(401, "Unauthorized")
-                return
-            route = next(((action, m.groups()) for method, rx, action in _ROUTES
-                          if (m := rx.match(path)) and method == self.command), None)
+                srv.state.requests.append(entry)
+        status, payload = self._outcome(path, url.query, raw, is_lab)
+        # Recorded before the answer goes out: a client that reads /_lab/requests right after its
+        # call must find the status there.
+        with srv.lock:
+            entry["status"] = status
+        self._answer(status, payload)
+
+    def _outcome(self, path: str, query: str, raw: bytes, is_lab: bool) -> tuple[int, Any]:
+        """(status, JSON payload or plain-text error body) for one request."""
+        srv = self.server
+        if not self._authorized():
+            return 401, "Unauthorized"
+        route = next(
+            (
+                (action, m.groups())
+                for method, rx, action in _ROUTES
+                if (m := rx.match(path)) and method == self.command
+            ),
+            None,
+        )
+        try:
             if route is None:
-                known = any(rx.match(path) for _, rx, _ in _ROUTES)
-                status = 405 if known else 404
-                raise ApiError(status, "method not allowed" if known else f"no route for {path}")
+                if any(rx.match(path) for _, rx, _ in _ROUTES):
+                    raise ApiError(405, "method not allowed")
+                raise ApiError(404, f"no route for {path}")
             try:
                 body = json.loads(raw) if raw.strip() else {}
             except ValueError:
                 raise ApiError(400, "request body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise ApiError(400, "request body must be a JSON object")
-            with srv.lock:
-                # JSON null means "not given", as the official client sends every key.
-                result = dispatch(srv.state, route[0], route[1], parse_qs(url.query),
-                                  {k: v for k, v in body.items() if v is not None} if not is_lab else body)
-            status = 200
-            self._answer(200, result)
-        except ApiError as exc:
-            status = exc.status
-            self._answer(exc.status, exc.message)
-        except Exception as exc:  # a bug in the stand-in: answer like the real API's 500, keep serving
-            status = 500
-            self.log_error("internal error: %r", exc)
-            self._answer(500, f"internal error: {type(exc).__name__}")
-        finally:
             if not is_lab:
-                entry["status"] = status
+                # JSON null means "not given": the official client sends every keyword, None included.
+                body = {k: v for k, v in body.items() if v is not None}
+            with srv.lock:
+                return 200, dispatch(srv.state, route[0], route[1], parse_qs(query), body)
+        except ApiError as exc:
+            return exc.status, exc.message
+        except Exception as exc:  # a bug in the stand-in: answer like the real API's 500, keep serving
+            self.log_error("internal error: %r", exc)
+            return 500, f"internal error: {type(exc).__name__}"
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization") or ""
@@ -710,8 +769,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-key-file", type=Path, required=True, help="file holding the bearer key (mode 0600)")
-    parser.add_argument("--delay", type=float, default=float(os.environ.get("LAB_HELIOS_DELAY") or DEFAULT_DELAY),
-                        help="seconds each asynchronous transition takes (default: LAB_HELIOS_DELAY or 0.3)")
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=float(os.environ.get("LAB_HELIOS_DELAY") or DEFAULT_DELAY),
+        help="seconds each asynchronous transition takes (default: LAB_HELIOS_DELAY or 0.3)",
+    )
     args = parser.parse_args(argv)
     server = HeliosServer((args.host, args.port), read_api_key(args.api_key_file), HeliosState(delay=args.delay))
     sys.stderr.write(f"helios: Management API stand-in on http://{args.host}:{args.port} (delay {args.delay} s)\n")

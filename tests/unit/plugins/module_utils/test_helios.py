@@ -61,6 +61,7 @@ class FakeClient:
             region_name="us-east-1",
             firewall_ranges=["10.0.0.0/8"],
             outbound_allow_list="123456789012",
+            allow_all_traffic=False,
             state="ACTIVE",
             expires_at=None,
             update_window=None,
@@ -103,6 +104,8 @@ class FakeClient:
         self.patched = kwargs
         if "firewall_ranges" in kwargs:
             group.firewall_ranges = kwargs["firewall_ranges"]
+        if "update_window" in kwargs:
+            group.update_window = kwargs["update_window"]
 
     def terminate_workspace_group(self, group: Any, force: bool) -> None:
         self.requests.append(f"DELETE /v1/workspaceGroups/{group.id}?force={str(force).lower()}")
@@ -117,6 +120,11 @@ class FakeClient:
         self.requests.append(f"PATCH /v1/workspaces/{space.id}")
         self.patched = kwargs
         space.size = kwargs.get("size", space.size)
+        wanted = kwargs.get("auto_suspend")
+        if wanted:  # the read shape (Workspace.autoSuspend of management.go), as the client snake-cases it
+            kind = wanted["suspend_type"]
+            seconds = {f"{kind.lower()}_after_seconds": wanted.get("suspend_after_seconds")}
+            space.auto_suspend = None if kind == "DISABLED" else {"suspend_type": kind, **seconds}
 
     def suspend_workspace(self, space: Any) -> None:
         self.requests.append(f"POST /v1/workspaces/{space.id}/suspend")
@@ -426,3 +434,9 @@ def test_timestamps_come_back_as_utc_text_and_compare_with_the_option() -> None:
     module, client = group_module({"expires_at": "3h"})
     client.add_group(expires_at=naive)
     assert WorkspaceGroup(module).run()["changed"] is False  # a duration is not compared with a set expiry
+
+
+def test_ranges_read_back_in_another_order_are_not_a_change() -> None:
+    module, client = group_module({"firewall_ranges": ["9.0.0.0/8", "10.0.0.0/8"]})
+    client.add_group(firewall_ranges=["10.0.0.0/8", "9.0.0.0/8"])  # as text, "10" sorts before "9"
+    assert WorkspaceGroup(module).run()["changed"] is False

@@ -273,6 +273,18 @@ def test_group_delete_needs_force_with_workspaces(state: HeliosState, clock: Clo
     assert "terminated" in error(new_workspace, state, group_id, "w2").message
 
 
+def test_group_expires(state: HeliosState, clock: Clock) -> None:
+    group_id = new_group(state, expiresAt="10s")
+    ws = new_workspace(state, group_id)
+    clock.tick(9)
+    assert state.get_workspace(ws)["state"] == "ACTIVE"
+    clock.tick(1)
+    group, workspace = state.get_group(group_id), state.get_workspace(ws)
+    assert group["state"] == workspace["state"] == "TERMINATED"
+    assert group["terminatedAt"] == workspace["terminatedAt"] == "2023-11-14T22:13:30Z"
+    assert "endpoint" not in workspace and state.list_groups() == []
+
+
 def test_zero_delay_and_default_endpoint(state: HeliosState) -> None:
     state.configure(delay=0, default_endpoint="127.0.0.1")
     group_id = new_group(state)
