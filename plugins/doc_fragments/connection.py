@@ -184,4 +184,8 @@ notes:
     that reports progress, so the module polls the object and returns every state it saw (C(states_seen)).
     Its own C(wait_on_active) logs in to the database to test the endpoint, which is not used. Its
     C(create_workspace_group) drops a generated admin password, so creating a group requires C(admin_password).
+    Its deprecation warning for v1 is silenced so that it does not reach every task's output.
+  - The client retries reads and deletions on C(429) and C(5xx) answers (4 times by default,
+    E(SINGLESTOREDB_MANAGEMENT_RETRIES)), and a group creation refused because another creation holds the
+    organization's lock for up to about four minutes (E(SINGLESTOREDB_MANAGEMENT_LOCK_RETRIES)).
 """

@@ -440,3 +440,37 @@ def test_ranges_read_back_in_another_order_are_not_a_change() -> None:
     module, client = group_module({"firewall_ranges": ["9.0.0.0/8", "10.0.0.0/8"]})
     client.add_group(firewall_ranges=["10.0.0.0/8", "9.0.0.0/8"])  # as text, "10" sorts before "9"
     assert WorkspaceGroup(module).run()["changed"] is False
+
+
+def test_update_window_out_of_range_is_refused_before_any_request() -> None:
+    module, client = group_module({"update_window": {"day": 7, "hour": 3}})
+    client.add_group()
+    with pytest.raises(ModuleError, match="day must be 0-6"):
+        WorkspaceGroup(module).run()
+    assert client.requests == []
+
+
+def test_a_duration_is_sent_only_to_a_group_without_expiry() -> None:
+    module, client = group_module({"expires_at": "3h30m"}, check_mode=True)
+    client.add_group()
+    result = WorkspaceGroup(module).run()
+    assert result["changed"] and result["workspace_group"]["expires_at"] == "(in 3h30m)"
+
+
+def test_absent_workspace_of_a_missing_group_is_unchanged() -> None:
+    module, client = space_module({"state": "absent"})
+    result = Workspace(module).run()
+    assert result["changed"] is False and result["workspace"] == {"exists": False, "name": "w"}
+
+
+def test_suspended_on_a_missing_workspace_creates_waits_and_suspends() -> None:
+    module, client = space_module({"state": "suspended"}, check_mode=True)
+    client.add_group()
+    planned = Workspace(module).run()
+    assert planned["requests"] == ["POST /v1/workspaces", "POST /v1/workspaces/(new id)/suspend"]
+    assert planned["workspace"]["state"] == "SUSPENDED"
+    module, client = space_module({"state": "suspended"})
+    client.add_group()
+    result = Workspace(module).run()
+    assert client.requests == ["POST /v1/workspaces", f"POST /v1/workspaces/{SPACE_ID}/suspend"]
+    assert result["workspace"]["state"] == "SUSPENDED" and result["states_seen"] == ["ACTIVE", "SUSPENDED"]
