@@ -79,7 +79,7 @@ _GRAMMAR: tuple[tuple[str, bool], ...] = (
     ("ALTER TRACE", True),
     ("USAGE", False),
 )
-SINGLESTORE_PRIVILEGES: tuple[str, ...] = tuple(name for name, _ in _GRAMMAR)
+SINGLESTORE_PRIVILEGES: tuple[str, ...] = tuple(name for name, _only in _GRAMMAR)
 SINGLESTORE_ONLY: frozenset[str] = frozenset(name for name, only in _GRAMMAR if only)
 _BY_WORDS = sorted((tuple(p.split()) for p in SINGLESTORE_PRIVILEGES), key=len, reverse=True)
 
