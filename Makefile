@@ -17,7 +17,7 @@ help:
 	@echo "make demo   - ansible-playbook site.yml on inventories/$(ENV) (ENV=<inventory> to pick one)"
 	@echo "make test   - every test suite against the local lab, with a summary"
 	@echo "make test-live - the integration tests and site.yml against a real SingleStore (SINGLESTORE_HOST...) and Grafana (GRAFANA_URL)"
-	@echo "make lab    - start the lab (Kafka, MariaDB, SingleStore double, moto, Docker) and print its addresses"
+	@echo "make lab    - start the lab (Kafka, MariaDB, SingleStore double, moto, Helios stand-in, Docker) and print its addresses"
 	@echo "make lab-stop, make lint, make bench"
 
 deps:

@@ -13,7 +13,9 @@ the real server of `SINGLESTORE_*` instead of the test double, and `kafka_bootst
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,13 @@ from tests.lab.core import Context, LabError
 
 LAB_FIXTURES = {
     "lab", "kafka_bootstrap", "mariadb_conn_params", "double_conn_params", "moto_url", "lab_ca_cert", "docker_image",
+    "helios",
 }
 LIVE_VARS = ("SINGLESTORE_HOST", "KAFKA_BOOTSTRAP_SERVERS", "GRAFANA_URL")
 LIVE_DIR = Path(__file__).resolve().parent / "integration" / "live"
 # Lab fixtures a test may ask for *directly* that tie it to the lab (its MariaDB behind the double, a
 # restart of a lab service, the lab CA): such a test checks the lab, not a server, and --live leaves it out.
-LAB_ONLY_ARGS = {"lab", "mariadb_conn_params", "maria", "lab_ca_cert", "docker_image", "moto_url"}
+LAB_ONLY_ARGS = {"lab", "mariadb_conn_params", "maria", "lab_ca_cert", "docker_image", "moto_url", "helios"}
 # Fixtures that reach the SingleStore double (`singlestore` asks for double_conn_params at run time).
 SINGLESTORE_FIXTURES = {"double_conn_params", "singlestore"}
 # What a --live session selected (count) and left out (count per reason), for the terminal summary.
@@ -147,9 +150,54 @@ class LabHandle:
     def docker_image(self) -> str:
         return str(self._svc("docker").image)
 
+    @property
+    def helios(self) -> HeliosLab:
+        svc = self._svc("helios")
+        return HeliosLab(str(svc.url), str(svc.api_key()))
+
     def env(self) -> dict[str, str]:
         """`LAB_*` variables of the running services, as `python -m tests.lab env` prints them."""
         return self._lab.env()
+
+
+class HeliosLab:
+    """The lab's Helios Management API stand-in: its address, key and `/_lab/` knobs (tests/lab/helios)."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        self.url = url  # the client's base_url; the API answers under /v1/
+        self.api_key = api_key
+
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else None
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.load(resp)
+
+    def reset(self) -> None:
+        """Forget every group, workspace and logged request; settings back to the service's start values."""
+        self._call("POST", "/_lab/reset")
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change only the settings given: `delay` (seconds per asynchronous transition) and
+        `default_endpoint` (what new workspaces report; None: a Helios-like host name). Returns all settings."""
+        return dict(self._call("POST", "/_lab/config", settings))
+
+    def requests(self) -> list[dict[str, Any]]:
+        """`{"method", "path", "status"}` of every API request since the last reset (knobs excluded)."""
+        return list(self._call("GET", "/_lab/requests"))
+
+    def writes(self) -> list[dict[str, Any]]:
+        """The requests that could change something (POST, PATCH, PUT, DELETE)."""
+        return [r for r in self.requests() if r["method"] != "GET"]
+
+    def set_endpoint(self, workspace_id: str, host: str) -> dict[str, Any]:
+        """Make a workspace report `host` as its endpoint (e.g. 127.0.0.1 for the SingleStore double)."""
+        return dict(self._call("PUT", f"/_lab/workspaces/{workspace_id}/endpoint", {"endpoint": host}))
 
 
 @pytest.fixture(scope="session")
@@ -203,6 +251,14 @@ def lab_ca_cert(lab: LabHandle) -> Path:
 def docker_image(lab: LabHandle) -> str:
     """Tag of the local systemd test image (starts the Docker engine if needed)."""
     return lab.docker_image
+
+
+@pytest.fixture
+def helios(lab: LabHandle) -> HeliosLab:
+    """The Helios Management API stand-in, reset for this test (no groups, no logged requests, start settings)."""
+    handle = lab.helios
+    handle.reset()
+    return handle
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,12 +7,13 @@ import importlib
 from ..core import Context, LabError, Service
 
 # Start order: the double forwards to MariaDB; docker last because its first start is the slowest.
-ORDER: tuple[str, ...] = ("mariadb", "double", "kafka", "moto", "docker", "stack_host")
+ORDER: tuple[str, ...] = ("mariadb", "double", "kafka", "moto", "helios", "docker", "stack_host")
 _CLASSES = {
     "mariadb": "MariaDB",
     "double": "Double",
     "kafka": "Kafka",
     "moto": "Moto",
+    "helios": "Helios",
     "docker": "Docker",
     "stack_host": "StackHost",
 }
