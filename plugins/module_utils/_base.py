@@ -32,7 +32,10 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._connecti
     connection_argument_spec,
     describe_error,
 )
-from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import IdentifierError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
+    IdentifierError,
+    validate_identifier,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
@@ -269,3 +272,15 @@ class ManagedObject:
         if self.module._diff:
             result["diff"] = dict(before=self.public_state(before), after=self.public_state(after))
         return result
+
+
+class DatabaseObject(ManagedObject):
+    """An object inside a database (a table, a pipeline): ``database`` and ``name`` validated as identifiers."""
+
+    #: what the object is called in messages ("table name must ...")
+    kind = "object"
+
+    def __init__(self, module: SingleStoreModule, conn: Connection | None = None) -> None:
+        super().__init__(module, conn)
+        self.database = validate_identifier(self.params["database"], "database name")
+        self.name = validate_identifier(self.params["name"], f"{self.kind} name")

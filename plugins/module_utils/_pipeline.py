@@ -28,7 +28,7 @@ import json
 from typing import Any, Callable
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
-    ManagedObject,
+    DatabaseObject,
     ModuleError,
     Statement,
     driver_errors,
@@ -51,7 +51,6 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     quote_identifier,
-    validate_identifier,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub_text
 
@@ -101,15 +100,14 @@ def read_pipelines(
     return result
 
 
-class Pipeline(ManagedObject):
+class Pipeline(DatabaseObject):
     """A Kafka pipeline: read (PIPELINES + SHOW CREATE PIPELINE) -> plan -> apply, honouring its state machine."""
 
     result_key = "pipeline"
+    kind = "pipeline"
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.database = validate_identifier(self.params["database"], "database name")
-        self.name = validate_identifier(self.params["name"], "pipeline name")
         self.qname = quote_identifier(self.name, "pipeline name")
         self.database_exists = False  # (read)
         self.definition: dict[str, Any] | None = None  # the server's, parsed (read)

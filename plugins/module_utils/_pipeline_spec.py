@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._kafka_topic import topic_name_problem
 from ansible_collections.transactions_st.realtime.plugins.module_utils._pipeline_sql import (
     CARRIED,
     PipelineStatement,
@@ -30,7 +31,6 @@ CSV_DEFAULTS = {
     "lines_starting_by": "",
 }
 DEFAULT_KAFKA_PORT = 9092
-_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _BROKER = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
 _VARIABLE = re.compile(r"^@[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -157,9 +157,10 @@ def desired_statement(
     for broker in brokers:
         if not _BROKER.match(str(broker)):
             raise ModuleError(f"kafka.brokers: {broker!r} is not host[:port]")
-    if not isinstance(topic, str) or not _TOPIC.match(topic):
-        raise ModuleError(f"kafka.topic {topic!r} is not a valid Kafka topic name (letters, digits, '.', '_', '-')")
-    values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + "/" + topic}
+    problem = topic_name_problem(topic)  # the rule kafka_topic checks too
+    if problem:
+        raise ModuleError(f"kafka.topic: {problem}")
+    values: dict[str, Any] = {"endpoint": ",".join(str(b) for b in brokers) + f"/{topic}"}
     aggregator = "AGGREGATOR " if carried.get("aggregator") else ""  # not managed: kept as the server has it
     name = quote_identifier(params["name"], "pipeline name")
     lines = [

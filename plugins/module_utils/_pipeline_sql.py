@@ -23,6 +23,7 @@ import re
 from typing import Any, Iterable, NamedTuple
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import Statement, _literal
+from ansible_collections.transactions_st.realtime.plugins.module_utils._token_cursor import TokenCursor
 
 # Settings ALTER PIPELINE changes in place (module option -> SQL keyword).
 TUNABLES = {
@@ -148,7 +149,7 @@ class DefinitionError(Exception):
     """SHOW CREATE PIPELINE text this module cannot read."""
 
 
-class _Parser:
+class _Parser(TokenCursor[Token]):
     # Clause keywords before INTO (anything else there is kept as an unmanaged clause).
     PRE = (
         "CONFIG",
@@ -183,12 +184,11 @@ class _Parser:
     EXPR = (("SET",), ("WHERE",), ("ON", "DUPLICATE", "KEY", "UPDATE"), ("NULL", "DEFINED", "BY"))
 
     def __init__(self, text: str) -> None:
+        super().__init__(tokenize(text))
         self.text = text
-        self.toks = tokenize(text)
-        self.i = 0
 
-    def peek(self, k: int = 0) -> Token | None:
-        return self.toks[self.i + k] if self.i + k < len(self.toks) else None
+    def end_error(self) -> Exception:
+        return DefinitionError("unexpected end of the pipeline definition")
 
     def at(self, *words: str) -> bool:
         for k, word in enumerate(words):
@@ -210,13 +210,6 @@ class _Parser:
     def near(self) -> str:
         tok = self.peek()
         return self.text[tok.start : tok.start + 30] if tok else "<end>"
-
-    def take(self) -> Token:
-        tok = self.peek()
-        if tok is None:
-            raise DefinitionError("unexpected end of the pipeline definition")
-        self.i += 1
-        return tok
 
     def next_is(self, text: str) -> bool:
         tok = self.peek()
@@ -247,23 +240,23 @@ class _Parser:
         if not self.next_is("("):
             raise DefinitionError(f"expected '(' near {self.near()!r}")
         depth, start = 0, self.i
-        while self.i < len(self.toks):
-            text = self.toks[self.i].text
+        while self.i < len(self.tokens):
+            text = self.tokens[self.i].text
             depth += 1 if text == "(" else -1 if text == ")" else 0
             self.i += 1
             if depth == 0:
-                return self.toks[start + 1 : self.i - 1]
+                return self.tokens[start + 1 : self.i - 1]
         raise DefinitionError("unbalanced parentheses")
 
     def until(self, stops: Iterable[tuple[str, ...]]) -> list[Token]:
         depth, start = 0, self.i
-        while self.i < len(self.toks):
-            tok = self.toks[self.i]
+        while self.i < len(self.tokens):
+            tok = self.tokens[self.i]
             if depth == 0 and any(self.at(*stop) for stop in stops):
                 break
             depth += 1 if tok.text == "(" else -1 if tok.text == ")" else 0
             self.i += 1
-        return self.toks[start : self.i]
+        return self.tokens[start : self.i]
 
     def display(self, tokens: list[Token]) -> str:
         return re.sub(r"\s+", " ", self.text[tokens[0].start : tokens[-1].end]).strip() if tokens else ""
@@ -343,24 +336,14 @@ def parse_definition(text: str) -> dict[str, Any]:
     p = _Parser(text)
     p.expect("CREATE")
     p.accept("OR", "REPLACE")
-    d: dict[str, Any] = {
-        "aggregator": p.accept("AGGREGATOR"),
-        "config": None,
-        "has_credentials": False,
-        "stop_on_error": None,
-        "errors": [],
-        "mapping": [],
-        "columns": [],
-        "csv": {},
-        "set": [],
-        "where": None,
-        "odku": [],
-        "other": [],
-        "other_raw": [],
-        "other_tail": [],
-        "defaults": [],
-    }
-    d.update({key: None for key in CARRIED})
+    d: dict[str, Any] = {"aggregator": p.accept("AGGREGATOR"), "has_credentials": False, "csv": {}}
+    d.update({key: None for key in ("config", "stop_on_error", "where", *CARRIED)})
+    d.update(
+        {
+            key: []
+            for key in ("errors", "mapping", "columns", "set", "odku", "other", "other_raw", "other_tail", "defaults")
+        }
+    )
     qualifiers: list[str] = []
     p.expect("PIPELINE")
     p.accept("IF", "NOT", "EXISTS")

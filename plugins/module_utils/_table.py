@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
-    ManagedObject,
+    DatabaseObject,
     ModuleError,
     Statement,
 )
@@ -136,15 +136,14 @@ SINGLESTORE_ONLY = ("shard_key", "sort_key", "storage")
 STRUCTURAL = ("primary_key", "shard_key", "sort_key", "storage")
 
 
-class Table(ManagedObject):
+class Table(DatabaseObject):
     """A table: exists / info / create / alter / rebuild / drop."""
 
     result_key = "table"
+    kind = "table"
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.database = validate_identifier(self.params["database"], "database name")
-        self.name = validate_identifier(self.params["name"], "table name")
         self.target = quote_qualified(self.database, self.name)
         self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
         self.spec: dict[str, Any] | None = None

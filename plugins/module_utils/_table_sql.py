@@ -23,7 +23,7 @@ absent shard or sort key means, and refuses to act on a guess.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting import (
     quote_column_list,
@@ -55,52 +55,57 @@ _KEY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _IGNORED = re.compile(r"^(?:FULLTEXT|COLUMN\s+GROUP|MULTI\s+VALUE|FOREIGN\s+KEY|CHECK|SPATIAL)\b", re.IGNORECASE)
+# The key clauses read into one result key each (other KEY lines go to ``keys``).
+_KEY_CLAUSES = (("shard_key", _SHARD), ("sort_key", _SORT), ("primary_key", _PRIMARY))
+
+
+def _key_clause(flat: str) -> tuple[str, str] | None:
+    """(result key, the text after the keywords) when ``flat`` is a SHARD KEY, SORT KEY or PRIMARY KEY clause."""
+    for key, pattern in _KEY_CLAUSES:
+        found = pattern.match(flat)
+        if found:
+            return key, found.group("rest")
+    return None
 
 
 class ShowCreateError(ValueError):
     """The text is not a CREATE TABLE this reader understands; the message says why."""
 
 
+class _Unquoted:
+    """Walks ``text`` from ``start``: yields (position, character, parenthesis depth after it) for each character
+    outside quotes and backticks; ``quote`` is the quote left open, ``depth`` the depth, once the walk ends."""
+
+    def __init__(self, text: str, start: int = 0, depth: int = 0) -> None:
+        self.text, self.start, self.depth, self.quote = text, start, depth, ""
+
+    def __iter__(self) -> Iterator[tuple[int, str, int]]:
+        for pos in range(self.start, len(self.text)):
+            char = self.text[pos]
+            if self.quote:
+                self.quote = "" if char == self.quote else self.quote
+                continue
+            if char in "'\"`":
+                self.quote = char
+                continue
+            self.depth += {"(": 1, ")": -1}.get(char, 0)
+            yield pos, char, self.depth
+
+
 def split_top_level(text: str, sep: str = ",") -> tuple[list[str], bool]:
     """(the parts of ``text`` split on ``sep`` outside parentheses, quotes and backticks; whether it was balanced)."""
-    parts, depth, quote, buf = [], 0, None, []
-    for char in text:
-        if quote:
-            buf.append(char)
-            if char == quote:
-                quote = None
-            continue
-        if char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
+    walk, parts, last = _Unquoted(text), [], 0
+    for pos, char, depth in walk:
         if char == sep and depth == 0:
-            parts.append("".join(buf).strip())
-            buf = []
-            continue
-        buf.append(char)
-    parts.append("".join(buf).strip())
-    return [part for part in parts if part], not quote and not depth
+            parts.append(text[last:pos].strip())
+            last = pos + 1
+    parts.append(text[last:].strip())
+    return [part for part in parts if part], not walk.quote and not walk.depth
 
 
 def closing_parenthesis(text: str, start: int) -> int | None:
     """Index of the ``)`` closing a ``(`` just before ``start`` (quotes and backticks respected), or None."""
-    depth, quote = 1, None
-    for pos in range(start, len(text)):
-        char = text[pos]
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return pos
-    return None
+    return next((pos for pos, char, depth in _Unquoted(text, start, 1) if char == ")" and depth == 0), None)
 
 
 def _split_definitions(body: str) -> list[str]:
@@ -172,17 +177,9 @@ def parse_show_create_table(text: str) -> dict[str, Any]:
         flat = " ".join(item.split())
         if _IGNORED.match(flat):
             continue
-        shard = _SHARD.match(flat)
-        if shard:
-            out["shard_key"] = _columns(shard.group("rest")) or []
-            continue
-        sort = _SORT.match(flat)
-        if sort:
-            out["sort_key"] = _columns(sort.group("rest")) or []
-            continue
-        primary = _PRIMARY.match(flat)
-        if primary:
-            out["primary_key"] = _columns(primary.group("rest")) or []
+        clause = _key_clause(flat)
+        if clause:
+            out[clause[0]] = _columns(clause[1]) or []
             continue
         key = _KEY.match(flat)
         if key:

@@ -26,6 +26,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._quoting 
     validate_identifier,
 )
 from ansible_collections.transactions_st.realtime.plugins.module_utils._user_sql import (
+    SINGLESTORE_ONLY,
     SINGLESTORE_PRIVILEGES,
     AccountGrants,
     GrantsReadError,
@@ -82,36 +83,6 @@ MARIADB_ALL_AT_LEVEL = {
 }
 _NOT_IN_GLOBAL_ALL = {"USAGE", "GRANT OPTION", "PROXY"}
 
-# Names of SingleStore's GRANT grammar that MySQL/MariaDB do not have (they refuse them with a syntax error).
-SINGLESTORE_ONLY = frozenset(
-    {
-        "SHOW METADATA",
-        "FILE READ",
-        "FILE WRITE",
-        "SYSTEM_VARIABLES_ADMIN",
-        "ALTER USER",
-        "CLUSTER",
-        "ALTER VIEW",
-        "DROP VIEW",
-        "BACKUP",
-        "CREATE DATABASE",
-        "DROP DATABASE",
-        "CREATE PIPELINE",
-        "DROP PIPELINE",
-        "ALTER PIPELINE",
-        "START PIPELINE",
-        "SHOW PIPELINE",
-        "SHOW ROUTINE",
-        "CREATE POOL",
-        "DROP POOL",
-        "CREATE LINK",
-        "DROP LINK",
-        "SHOW LINK",
-        "OUTBOUND",
-        "ALTER EVENT TRACE",
-        "ALTER TRACE",
-    }
-)
 # Allowed scope "Cluster" only in the Permissions Matrix (self-managed 7.3 ... 9.1; "Workspace" on Helios):
 # https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/permissions-matrix/ (9.1)
 # https://docs.singlestore.com/cloud/reference/sql-reference/security-management-commands/permissions-matrix/ (cloud)

@@ -20,61 +20,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.transactions_st.realtime.plugins.module_utils._token_cursor import TokenCursor
+
 # The priv_type list of the GRANT grammar: 9.1 (self-managed), plus what other pages add: USAGE (v10 lists it;
 # every version prints it for a new user), ALTER TRACE (the older cloud page's name for ALTER EVENT TRACE).
 # https://docs.singlestore.com/db/v9.1/reference/sql-reference/security-management-commands/grant/ (9.1)
 # https://docs.singlestore.com/cloud/reference/sql-reference/security-management-commands/grant/ (cloud)
 # https://docs.singlestore.com/db/v10/reference/sql-reference/security-management-commands/grant/ (10)
 # The order is the grammar's (SHOW GRANTS prints "SELECT, INSERT" in that order too).
-SINGLESTORE_PRIVILEGES: tuple[str, ...] = (
-    "ALL PRIVILEGES",
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
-    "RELOAD",
-    "PROCESS",
-    "FILE READ",
-    "FILE WRITE",
-    "INDEX",
-    "ALTER",
-    "SHOW METADATA",
-    "GRANT OPTION",
-    "SUPER",
-    "SYSTEM_VARIABLES_ADMIN",
-    "CREATE TEMPORARY TABLES",
-    "LOCK TABLES",
-    "CREATE VIEW",
-    "SHOW VIEW",
-    "CREATE USER",
-    "ALTER USER",
-    "CLUSTER",
-    "ALTER VIEW",
-    "DROP VIEW",
-    "BACKUP",
-    "CREATE DATABASE",
-    "DROP DATABASE",
-    "CREATE PIPELINE",
-    "DROP PIPELINE",
-    "ALTER PIPELINE",
-    "START PIPELINE",
-    "SHOW PIPELINE",
-    "EXECUTE",
-    "CREATE ROUTINE",
-    "ALTER ROUTINE",
-    "SHOW ROUTINE",
-    "CREATE POOL",
-    "DROP POOL",
-    "CREATE LINK",
-    "DROP LINK",
-    "SHOW LINK",
-    "OUTBOUND",
-    "ALTER EVENT TRACE",
-    "ALTER TRACE",
-    "USAGE",
+# Each name with whether MySQL/MariaDB lack it (True: SingleStore's grammar only; they refuse it with a
+# syntax error, so the double and a MariaDB target cannot be asked for it).
+_GRAMMAR: tuple[tuple[str, bool], ...] = (
+    ("ALL PRIVILEGES", False),
+    ("SELECT", False),
+    ("INSERT", False),
+    ("UPDATE", False),
+    ("DELETE", False),
+    ("CREATE", False),
+    ("DROP", False),
+    ("RELOAD", False),
+    ("PROCESS", False),
+    ("FILE READ", True),
+    ("FILE WRITE", True),
+    ("INDEX", False),
+    ("ALTER", False),
+    ("SHOW METADATA", True),
+    ("GRANT OPTION", False),
+    ("SUPER", False),
+    ("SYSTEM_VARIABLES_ADMIN", True),
+    ("CREATE TEMPORARY TABLES", False),
+    ("LOCK TABLES", False),
+    ("CREATE VIEW", False),
+    ("SHOW VIEW", False),
+    ("CREATE USER", False),
+    ("ALTER USER", True),
+    ("CLUSTER", True),
+    ("ALTER VIEW", True),
+    ("DROP VIEW", True),
+    ("BACKUP", True),
+    ("CREATE DATABASE", True),
+    ("DROP DATABASE", True),
+    ("CREATE PIPELINE", True),
+    ("DROP PIPELINE", True),
+    ("ALTER PIPELINE", True),
+    ("START PIPELINE", True),
+    ("SHOW PIPELINE", True),
+    ("EXECUTE", False),
+    ("CREATE ROUTINE", False),
+    ("ALTER ROUTINE", False),
+    ("SHOW ROUTINE", True),
+    ("CREATE POOL", True),
+    ("DROP POOL", True),
+    ("CREATE LINK", True),
+    ("DROP LINK", True),
+    ("SHOW LINK", True),
+    ("OUTBOUND", True),
+    ("ALTER EVENT TRACE", True),
+    ("ALTER TRACE", True),
+    ("USAGE", False),
 )
+SINGLESTORE_PRIVILEGES: tuple[str, ...] = tuple(name for name, _only in _GRAMMAR)
+SINGLESTORE_ONLY: frozenset[str] = frozenset(name for name, only in _GRAMMAR if only)
 _BY_WORDS = sorted((tuple(p.split()) for p in SINGLESTORE_PRIVILEGES), key=len, reverse=True)
 
 
@@ -147,19 +153,13 @@ def tokenize(line: str) -> list[Token]:
     return tokens
 
 
-class _Cursor:
+class _Cursor(TokenCursor[Token]):
     def __init__(self, tokens: list[Token], line: str) -> None:
-        self.t, self.i, self.line = tokens, 0, line
+        super().__init__(tokens)
+        self.line = line
 
-    def peek(self, k: int = 0) -> Token | None:
-        return self.t[self.i + k] if self.i + k < len(self.t) else None
-
-    def take(self) -> Token:
-        tok = self.peek()
-        if tok is None:
-            raise GrantsReadError("the line ends too early")
-        self.i += 1
-        return tok
+    def end_error(self) -> Exception:
+        return GrantsReadError("the line ends too early")
 
     def word(self, *words: str) -> bool:
         tok = self.peek()
@@ -248,7 +248,7 @@ def read_line(line: str) -> GrantLine:
             if tok.kind != "word" or tok.text not in ("SSL", "X509", "NONE"):
                 raise GrantsReadError(f"REQUIRE {tok.text!r} is not in the GRANT grammar")
             out.require.append(tok.text)
-        elif cur.op(";") and cur.i == len(cur.t) - 1:
+        elif cur.op(";") and cur.i == len(cur.tokens) - 1:
             cur.take()
         else:
             raise GrantsReadError(f"unexpected {cur.peek().text!r} after the account")  # type: ignore[union-attr]

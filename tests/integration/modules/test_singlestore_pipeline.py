@@ -317,7 +317,7 @@ def test_bad_options_fail_before_anything(tmp_path, s2, pdb, topics, kafka_boots
         (dict(base, where="1 = 1; DROP TABLE kv"), "';' outside a string"),
         (dict(base, mapping=[{"column": "id`x", "path": "id"}]), "backtick"),
         (dict(base, format="csv", mapping=[{"column": "id", "path": "id"}]), "mapping is for format=json"),
-        (dict(base, kafka=kafka(kafka_bootstrap, "bad topic!")), "not a valid Kafka topic name"),
+        (dict(base, kafka=kafka(kafka_bootstrap, "bad topic!")), "invalid topic name"),
         (dict(base, batch_interval=-5), "batch_interval must be at least 0"),
         ({k: v for k, v in base.items() if k != "table"}, "any of the following are missing: table, procedure"),
     ]

@@ -97,7 +97,9 @@ def test_differences_that_matter() -> None:
     ({"format": "json", "csv": {"columns": ["a"]}}, "csv options are for format=csv"),
     ({"mapping": [{"column": "a", "path": "a"}]}, "mapping is for format=json"),
     ({"kafka": {"brokers": ["k/evil"], "topic": "t"}}, "is not host[:port]"),
-    ({"kafka": {"brokers": ["k"], "topic": "t/x"}}, "not a valid Kafka topic name"),
+    ({"kafka": {"brokers": ["k"], "topic": "t/x"}}, "invalid topic name"),
+    ({"kafka": {"brokers": ["k"], "topic": ".."}}, "'.' and '..' are not allowed"),
+    ({"kafka": {"brokers": ["k"], "topic": "t" * 250}}, "at most 249 allowed"),
     ({"format": "json", "mapping": [{"column": "@a b", "path": "a"}]}, "not a plain variable name"),
 ])
 def test_refused(overrides: dict[str, Any], message: str) -> None:
