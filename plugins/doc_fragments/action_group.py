@@ -31,3 +31,14 @@ attributes:
     membership:
       - transactions_st.realtime.kafka
 """
+
+    # The Helios modules (fragment connection.helios).
+    HELIOS = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/transactions_st.realtime.helios) in C(module_defaults) to set O(api_key) and O(api_url) once.
+    support: full
+    membership:
+      - transactions_st.realtime.helios
+"""

@@ -153,3 +153,39 @@ notes:
     the brokers are reachable.
   - Kafka 2.4 or newer (KRaft or ZooKeeper mode) is required for the admin requests used.
 """
+
+    # The Helios modules (singlestore_workspace_group, singlestore_workspace, singlestore_workspace_info):
+    # SingleStore's Management API v1 through the singlestoredb package's management client.
+    HELIOS = r"""
+options:
+  api_key:
+    description:
+      - A SingleStore Management API key (Cloud Portal, Organization, API Keys).
+      - When not given, the environment variable E(SINGLESTOREDB_API_KEY) is used.
+      - Never shown in results, diffs or errors.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Management API; the client appends C(/v1/).
+      - When not given, the environment variable E(SINGLESTOREDB_MANAGEMENT_BASE_URL), else
+        C(https://api.singlestore.com).
+    type: str
+requirements:
+  - singlestoredb >= 1.18 (Python, on the host that runs the module; its management client drives the API)
+notes:
+  - The module runs where it is executed (usually C(localhost)) and talks HTTPS to the Management API; it needs no
+    SQL access to the workspace.
+  - All options of this fragment can be set once for a play with C(module_defaults) and the action group
+    C(group/transactions_st.realtime.helios).
+  - Workspaces and workspace groups are the Management API v1 vocabulary; singlestoredb 1.18 marks them deprecated
+    in favour of the v2 C(clusters) API, which still serves them. These modules stay on v1, the API that the
+    Terraform provider's C(singlestoredb_workspace_group) and C(singlestoredb_workspace) resources use.
+  - Where the client falls short, the module does the work itself. It lists no terminated objects and has no wait
+    that reports progress, so the module polls the object and returns every state it saw (C(states_seen)).
+    Its own C(wait_on_active) logs in to the database to test the endpoint, which is not used. Its
+    C(create_workspace_group) drops a generated admin password, so creating a group requires C(admin_password).
+    Its deprecation warning for v1 is silenced so that it does not reach every task's output.
+  - The client retries reads and deletions on C(429) and C(5xx) answers (4 times by default,
+    E(SINGLESTOREDB_MANAGEMENT_RETRIES)), and a group creation refused because another creation holds the
+    organization's lock for up to about four minutes (E(SINGLESTOREDB_MANAGEMENT_LOCK_RETRIES)).
+"""

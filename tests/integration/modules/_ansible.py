@@ -63,8 +63,10 @@ def step(module: str, args: dict[str, Any], check: bool = False, diff: bool = Tr
 
 
 def run_steps(tmp_path: Path, login: dict[str, Any], steps: list[dict[str, Any]], verbosity: int = 0,
-              module_defaults: bool = True) -> Run:
-    """Write a playbook with one task per step (errors ignored), run it, return each task's registered result."""
+              module_defaults: bool = True, group: str = GROUP) -> Run:
+    """Write a playbook with one task per step (errors ignored), run it, return each task's registered result.
+
+    ``login`` goes to ``module_defaults`` of the action ``group`` (the singlestore one unless given)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     out_file = tmp_path / f"results-{os.getpid()}-{len(list(tmp_path.iterdir()))}.json"
     tasks = []
@@ -77,7 +79,7 @@ def run_steps(tmp_path: Path, login: dict[str, Any], steps: list[dict[str, Any]]
     tasks.append({"name": "save results", "ansible.builtin.copy": save, "check_mode": False, "diff": False})
     play: dict[str, Any] = {"hosts": "localhost", "gather_facts": False, "tasks": tasks}
     if module_defaults:
-        play["module_defaults"] = {GROUP: login}
+        play["module_defaults"] = {group: login}
     playbook = tmp_path / f"play-{len(list(tmp_path.iterdir()))}.yml"
     playbook.write_text(json.dumps([play], indent=1))
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
