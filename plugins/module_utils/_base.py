@@ -17,6 +17,8 @@ state, and ``predict(before)`` what the state would be after them (used in check
 from __future__ import annotations
 
 import json
+import sys
+import traceback
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn, Sequence
 
@@ -284,3 +286,74 @@ class DatabaseObject(ManagedObject):
         super().__init__(module, conn)
         self.database = validate_identifier(self.params["database"], "database name")
         self.name = validate_identifier(self.params["name"], f"{self.kind} name")
+
+
+class ClientModule:
+    """The skeleton of a module that talks to a service through a client library rather than SQL (the Kafka admin
+    client, the Helios Management API), after amazon.aws's AnsibleAWSModule: an AnsibleModule, the secrets scrubbed
+    from every message and traceback, and ``run()``, the one place such a module exits or fails. A subclass adds its
+    connection options and builds its client at first use; ``report()`` names the result keys that every exit and
+    every failure carries (the requests sent so far ...), ``close()`` lets the client go before the module exits.
+    """
+
+    def __init__(self, module: AnsibleModule, secrets: list[str]) -> None:
+        self.module = module
+        #: values scrubbed from every message and traceback
+        self.secrets = secrets
+
+    @property
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = self.module.params
+        return params
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self.module.check_mode)
+
+    @property
+    def diff(self) -> bool:
+        """Whether the task runs with --diff (AnsibleModule's ``_diff``)."""
+        return bool(self.module._diff)
+
+    def report(self) -> dict[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        """Let go of the client (nothing by default)."""
+
+    def warn(self, warning: str) -> None:
+        self.module.warn(scrub(warning, self.secrets))
+
+    def exit_json(self, **result: Any) -> NoReturn:
+        self.close()
+        self.module.exit_json(**dict(self.report(), **result))
+        raise AssertionError("AnsibleModule.exit_json() returned")  # pragma: no cover - it exits
+
+    def fail_json(self, msg: str, **result: Any) -> NoReturn:
+        """Fail with ``msg``; the secrets are scrubbed from it and from the traceback.
+
+        AnsibleModule shows a traceback (``exception``) only when tracebacks are turned on; left to itself it
+        would format the pending exception, whose message is not scrubbed, so it is given here, scrubbed.
+        """
+        self.close()
+        result = dict(self.report(), **result)
+        if "exception" not in result and sys.exc_info()[1] is not None:
+            result["exception"] = traceback.format_exc()
+        if isinstance(result.get("exception"), str):
+            result["exception"] = scrub(result["exception"], self.secrets)
+        self.module.fail_json(msg=scrub(msg, self.secrets), **result)
+        raise AssertionError("AnsibleModule.fail_json() returned")  # pragma: no cover - it exits
+
+    def run(self, task: Callable[[], Mapping[str, Any]], **report: Any) -> NoReturn:
+        """Exit with ``task()``'s result, or fail with a clean message.
+
+        ``report``: result keys every failure carries as well, such as a list the task fills with the operations
+        it completed (a ModuleError's extra keys take precedence).
+        """
+        try:
+            result = dict(task())
+        except ModuleError as exc:
+            self.fail_json(exc.msg, **dict(report, **exc.extra))
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # a clear message instead of a traceback
+            self.fail_json(f"unexpected error (please report it): {type(exc).__name__}: {exc}", **report)
+        self.exit_json(**result)

@@ -25,15 +25,18 @@ Where the client falls short and what is done instead (also in the modules' note
 from __future__ import annotations
 
 import ipaddress
-import sys
 import time
 import traceback
 import warnings
-from typing import Any, Callable, Iterable, Mapping, NoReturn
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError, sorted_state
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import (
+    ClientModule,
+    ModuleError,
+    sorted_state,
+)
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
@@ -297,7 +300,7 @@ def wait_for_state(
         pause = min(pause * 2, interval)
 
 
-class HeliosModule:
+class HeliosModule(ClientModule):
     """The Helios modules' one skeleton: an AnsibleModule plus the Management API client (``client``).
 
     ``run(task)`` is the one place a module exits or fails: a ModuleError fails with its message (and extra
@@ -309,27 +312,14 @@ class HeliosModule:
         spec = helios_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        module = AnsibleModule(argument_spec=spec, **kwargs)
+        super().__init__(module, [str(module.params[k]) for k in ("api_key", "admin_password") if module.params.get(k)])
         self.requests: list[str] = []
-        self.secrets = [str(self.params[k]) for k in ("api_key", "admin_password") if self.params.get(k)]
         self._client: HeliosClient | None = None
         if not HAS_SINGLESTOREDB:
             self.module.fail_json(
                 msg=missing_required_lib("singlestoredb"), exception=SINGLESTOREDB_IMPORT_ERROR, requests=[]
             )
-
-    @property
-    def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = self.module.params
-        return params
-
-    @property
-    def check_mode(self) -> bool:
-        return bool(self.module.check_mode)
-
-    @property
-    def diff(self) -> bool:
-        return bool(self.module._diff)
 
     @property
     def client(self) -> HeliosClient:
@@ -342,28 +332,8 @@ class HeliosModule:
             self._client = HeliosClient(str(api_key), api_url, self.secrets, self.requests)
         return self._client
 
-    def warn(self, warning: str) -> None:
-        self.module.warn(scrub(warning, self.secrets))
-
-    def fail_json(self, msg: str, **result: Any) -> NoReturn:
-        result.setdefault("requests", self.requests)
-        if "exception" not in result and sys.exc_info()[1] is not None:
-            result["exception"] = traceback.format_exc()
-        if isinstance(result.get("exception"), str):
-            result["exception"] = scrub(result["exception"], self.secrets)
-        self.module.fail_json(msg=scrub(msg, self.secrets), **result)
-        raise AssertionError("AnsibleModule.fail_json() returned")  # pragma: no cover - it exits
-
-    def run(self, task: Callable[[], Mapping[str, Any]]) -> NoReturn:
-        try:
-            result = dict(task())
-        except ModuleError as exc:
-            self.fail_json(exc.msg, **exc.extra)
-        except Exception as exc:  # pylint: disable=broad-exception-caught  # a clear message instead of a traceback
-            self.fail_json(f"unexpected error (please report it): {type(exc).__name__}: {exc}")
-        result.setdefault("requests", list(self.requests))
-        self.module.exit_json(**result)
-        raise AssertionError("AnsibleModule.exit_json() returned")  # pragma: no cover - it exits
+    def report(self) -> dict[str, Any]:
+        return {"requests": list(self.requests)}
 
 
 def diff_of(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

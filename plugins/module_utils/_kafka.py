@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 import time
 import traceback
-from typing import Any, Callable, Mapping, NoReturn
+from typing import Any, Callable, Mapping
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ModuleError
+from ansible_collections.transactions_st.realtime.plugins.module_utils._base import ClientModule, ModuleError
 from ansible_collections.transactions_st.realtime.plugins.module_utils._secrets import scrub
 
 try:
@@ -313,7 +312,7 @@ class KafkaAdmin:
             time.sleep(0.2)
 
 
-class KafkaModule:
+class KafkaModule(ClientModule):
     """The kafka_* modules' one skeleton: an AnsibleModule plus the Kafka connection.
 
     Modelled on amazon.aws's AnsibleAWSModule (plugins/module_utils/modules.py in
@@ -330,26 +329,12 @@ class KafkaModule:
     def __init__(self, argument_spec: Mapping[str, Any], connection: bool = True, **kwargs: Any) -> None:
         spec = kafka_argument_spec() if connection else {}
         spec.update(argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        module = AnsibleModule(argument_spec=spec, **kwargs)
+        super().__init__(module, secrets_of(module.params))
         self.connection = connection
         self._admin: KafkaAdmin | None = None
         if connection and not HAS_CONFLUENT_KAFKA:
             self.module.fail_json(msg=missing_required_lib("confluent-kafka"), exception=CONFLUENT_KAFKA_IMPORT_ERROR)
-        self.secrets = secrets_of(self.params)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = self.module.params
-        return params
-
-    @property
-    def check_mode(self) -> bool:
-        return bool(self.module.check_mode)
-
-    @property
-    def diff(self) -> bool:
-        """Whether the task runs with --diff (AnsibleModule's ``_diff``)."""
-        return bool(self.module._diff)
 
     @property
     def admin(self) -> KafkaAdmin:
@@ -364,39 +349,3 @@ class KafkaModule:
         """Let go of the client: librdkafka's handle is destroyed with its last reference, before the module exits
         rather than at interpreter shutdown. AdminClient has no close() of its own."""
         self._admin = None
-
-    def warn(self, warning: str) -> None:
-        self.module.warn(scrub(warning, self.secrets))
-
-    def exit_json(self, **result: Any) -> NoReturn:
-        self.close()
-        self.module.exit_json(**result)
-        raise AssertionError("AnsibleModule.exit_json() returned")  # pragma: no cover - it exits
-
-    def fail_json(self, msg: str, **result: Any) -> NoReturn:
-        """Fail with ``msg``; the secret options are scrubbed from it and from the traceback.
-
-        AnsibleModule shows a traceback (``exception``) only when tracebacks are turned on; left to itself it
-        would format the pending exception, whose message is not scrubbed, so it is given here, scrubbed.
-        """
-        self.close()
-        if "exception" not in result and sys.exc_info()[1] is not None:
-            result["exception"] = traceback.format_exc()
-        if isinstance(result.get("exception"), str):
-            result["exception"] = scrub(result["exception"], self.secrets)
-        self.module.fail_json(msg=scrub(msg, self.secrets), **result)
-        raise AssertionError("AnsibleModule.fail_json() returned")  # pragma: no cover - it exits
-
-    def run(self, task: Callable[[], Mapping[str, Any]], **report: Any) -> NoReturn:
-        """Exit with ``task()``'s result, or fail with a clean message.
-
-        ``report``: result keys every failure carries as well, such as a list the task fills with the operations
-        it completed (a ModuleError's extra keys take precedence).
-        """
-        try:
-            result = dict(task())
-        except ModuleError as exc:
-            self.fail_json(exc.msg, **dict(report, **exc.extra))
-        except Exception as exc:  # pylint: disable=broad-exception-caught  # a clear message instead of a traceback
-            self.fail_json(f"unexpected error (please report it): {type(exc).__name__}: {exc}", **report)
-        self.exit_json(**result)
