@@ -336,6 +336,17 @@ class HeliosModule(ClientModule):
         return {"requests": list(self.requests)}
 
 
+class HeliosObject:
+    """Base of the Helios object classes (workspace group, workspace): the module, its options, the states seen
+    while waiting and the write requests planned (all of them sent, unless in check mode)."""
+
+    def __init__(self, module: HeliosModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.states_seen: list[str] = []
+        self.planned: list[str] = []
+
+
 def diff_of(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """``diff`` with keys sorted at every level, so the displayed diff is stable."""
     return dict(before=sorted_state(dict(before)), after=sorted_state(dict(after)))

@@ -21,7 +21,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._helios i
     PENDING,
     SUSPENDED,
     TERMINATED,
-    HeliosModule,
+    HeliosObject,
     diff_of,
     state_of,
     wait_for_state,
@@ -80,14 +80,8 @@ def api_auto_suspend(wanted: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Workspace:
+class Workspace(HeliosObject):
     """One workspace of a group: created, resized, re-configured, suspended, resumed or deleted."""
-
-    def __init__(self, module: HeliosModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.states_seen: list[str] = []
-        self.planned: list[str] = []
 
     def run(self) -> dict[str, Any]:
         params = self.params

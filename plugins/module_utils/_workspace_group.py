@@ -19,6 +19,7 @@ from ansible_collections.transactions_st.realtime.plugins.module_utils._helios i
     ACTIVE,
     TERMINATED,
     HeliosModule,
+    HeliosObject,
     diff_of,
     iso,
     sort_cidrs,
@@ -114,15 +115,8 @@ def expiry(value: str) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
-class WorkspaceGroup:
+class WorkspaceGroup(HeliosObject):
     """One workspace group: read by name, planned against the options, applied through HeliosClient."""
-
-    def __init__(self, module: HeliosModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.states_seen: list[str] = []
-        #: the write requests planned (all of them sent, unless in check mode)
-        self.planned: list[str] = []
 
     # -- desired state -----------------------------------------------------------------------
     def check_options(self) -> None:
