@@ -46,7 +46,7 @@ def suite_unit() -> tuple[int, str]:
 
 
 def suite_integration() -> tuple[int, str]:
-    return run([PY, "-m", "pytest", "tests/integration", "-q"]), ""
+    return run([PY, "-m", "pytest", "tests/integration", "-q", "--durations=25"]), ""
 
 
 def changelog_current() -> int:
